@@ -1,0 +1,60 @@
+// Package session runs shell commands, one at a time, in one persistent
+// shell on a pseudo-terminal, and sandboxes that shell when asked.
+package session
+
+import "time"
+
+// Config describes a session. Its zero value runs bash in a fresh
+// temporary directory with a 60 s timeout per command.
+type Config struct {
+	Shell   string        // shell program; "" = bash from PATH
+	Workdir string        // working directory; "" = a fresh temporary one
+	Keep    bool          // keep the temporary working directory
+	Env     []string      // extra K=V variables
+	Timeout time.Duration // default per-command timeout; 0 = 60 s
+}
+
+// ExpectKind says which exit statuses count as success for a command; the
+// shell stops a batch on its own at the first command whose status does
+// not fit.
+type ExpectKind int
+
+const (
+	ExpectZero    ExpectKind = iota // status 0
+	ExpectCode                      // exactly Command.Code
+	ExpectNonzero                   // anything but 0
+	ExpectAny                       // anything
+)
+
+// Command is one command to run.
+type Command struct {
+	Text    string        // shell source, possibly several lines
+	Expect  ExpectKind    // which statuses let the batch go on
+	Code    int           // for ExpectCode
+	Timeout time.Duration // 0 = the session's default
+}
+
+// Result is what one command did.
+type Result struct {
+	Stdout     []byte // raw bytes from the terminal (standard output)
+	Stderr     []byte // raw bytes of standard error
+	Transcript []byte // both, in the order they arrived
+	Dropped    int64  // bytes dropped from the middle of a flood (0 = none)
+	Status     int    // exit status ($?); 128+N for a signal
+	Duration   time.Duration
+	TimedOut   bool // killed at its timeout
+	Exited     bool // the command ended the shell (exit, exec, kill -9 $$); Status is the shell's
+}
+
+// Expected reports whether status fits the command's expectation.
+func (c Command) Expected(status int) bool {
+	switch c.Expect {
+	case ExpectCode:
+		return status == c.Code
+	case ExpectNonzero:
+		return status != 0
+	case ExpectAny:
+		return true
+	}
+	return status == 0
+}
