@@ -36,14 +36,15 @@ type Command struct {
 
 // Result is what one command did.
 type Result struct {
-	Stdout     []byte // raw bytes from the terminal (standard output)
-	Stderr     []byte // raw bytes of standard error
-	Transcript []byte // both, in the order they arrived
-	Dropped    int64  // bytes dropped from the middle of a flood (0 = none)
-	Status     int    // exit status ($?); 128+N for a signal
-	Duration   time.Duration
-	TimedOut   bool // killed at its timeout
-	Exited     bool // the command ended the shell (exit, exec, kill -9 $$); Status is the shell's
+	Stdout      []byte // raw bytes from the terminal (standard output)
+	Stderr      []byte // raw bytes of standard error
+	Transcript  []byte // both, in the order they arrived
+	Dropped     int64  // bytes dropped from the middle of a flood (0 = none)
+	Status      int    // exit status ($?); 128+N for a signal
+	Duration    time.Duration
+	TimedOut    bool // killed at its timeout
+	Exited      bool // the command ended the shell (exit, exec, kill -9 $$); Status is the shell's
+	Interrupted bool // stopped by Session.Interrupt (SIGINT/SIGTERM to wordish)
 }
 
 // Expected reports whether status fits the command's expectation.
