@@ -1,0 +1,47 @@
+# wordish - see README.md. `make test` is what CI runs.
+GO ?= go
+BIN := $(CURDIR)/wordish
+# The user guide runs `wordish` in its examples: put this build first on PATH.
+RUN := PATH="$(CURDIR):$$PATH" $(BIN) run
+GUIDE := README.md $(filter-out docs/lvm.md,$(wildcard docs/*.md))
+
+.PHONY: all build test unit lint docs check-docs check-lvm bench deps fuzz
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/wordish
+
+deps:
+	bash .ci/deps
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test ./...
+
+# The project's own articles, replayed by the tool they describe.
+check-docs: build
+	$(RUN) $(GUIDE)
+
+# The LVM walkthrough, for real, as root inside a throwaway UML guest.
+check-lvm: build
+	$(BIN) run --sandbox vm docs/lvm.md docs/lvm.rst docs/lvm.html
+
+test: deps lint unit check-docs check-lvm
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./parser ./session ./runner
+	bash bench/vs-cram.sh $(BIN)
+
+# Short fuzzing pass over every parser (longer: make fuzz FUZZTIME=10m).
+FUZZTIME ?= 20s
+fuzz:
+	for f in FuzzMarkdown FuzzRST FuzzHTML FuzzSplit; do \
+		$(GO) test ./parser -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
+
+# docs/lvm.html is generated from docs/lvm.md (goldmark + chroma highlighting).
+docs:
+	cd tools/mkdocs && $(GO) run . ../../docs/lvm.md ../../docs/lvm.html
