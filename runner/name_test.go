@@ -15,7 +15,7 @@ func TestStepName(t *testing.T) {
 		{90, "pvcreate /dev/loop1", "L90_pvcreate_dev_loop1"},
 		{1, "ls", "L1_ls"},
 		{7, "", "L7"},
-		{7, "|| &&", "L7"},                      // nothing left of the command
+		{7, "|| &&", "L7"},                       // nothing left of the command
 		{3, "  Echo  HELLO!  ", "L3_echo_hello"}, // case folded, ends trimmed
 		{4, "grep -c 'a b' f.txt", "L4_grep_c_a_b_f_txt"},
 		{5, "echo héllo wörld", "L5_echo_h_llo_w_rld"}, // non-ASCII is a separator
