@@ -1,0 +1,3 @@
+package parser
+
+func (p *parse) html() error { return nil }

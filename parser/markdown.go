@@ -1,0 +1,96 @@
+package parser
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
+)
+
+var mdParser = goldmark.New().Parser()
+
+// blockDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
+var mdDirective = regexp.MustCompile(`^\s*<!--\s*wordish:((?s).*?)-->\s*$`)
+
+func (p *parse) markdown() error {
+	src := p.doc.Source
+	off := bomLen(src)
+	body := src[off:]
+	root := mdParser.Parse(text.NewReader(body))
+	li := newLineIndex(body)
+	var err error
+	walkErr := ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		var lang string
+		switch c := n.(type) {
+		case *ast.FencedCodeBlock:
+			lang = string(c.Language(body))
+		case *ast.CodeBlock:
+		default:
+			return ast.WalkContinue, nil
+		}
+		b := &block{lang: lang, editable: true}
+		if b.opts, err = p.mdBlockOptions(n, body, li); err != nil {
+			return ast.WalkStop, err
+		}
+		segs := n.Lines()
+		b.lines = make([]srcLine, 0, segs.Len())
+		for i := 0; i < segs.Len(); i++ {
+			seg := segs.At(i)
+			start := bytes.LastIndexByte(body[:seg.Start], '\n') + 1
+			end := len(body)
+			if j := bytes.IndexByte(body[seg.Start:], '\n'); j >= 0 {
+				end = seg.Start + j + 1
+			}
+			stop := min(seg.Stop, end)
+			t := strings.TrimRight(string(body[seg.Start:stop]), "\r\n")
+			if seg.Padding > 0 {
+				t = strings.Repeat(" ", seg.Padding) + t
+			}
+			b.lines = append(b.lines, srcLine{
+				text:   t,
+				num:    li.line(seg.Start),
+				start:  off + start,
+				end:    off + end,
+				prefix: string(body[start:seg.Start]),
+			})
+		}
+		return ast.WalkSkipChildren, p.addBlock(b)
+	})
+	if walkErr != nil {
+		return walkErr
+	}
+	return err
+}
+
+// mdBlockOptions reads a "<!-- wordish: OPTIONS -->" comment just before
+// the code block.
+func (p *parse) mdBlockOptions(n ast.Node, body []byte, li lineIndex) (Options, error) {
+	h, ok := n.PreviousSibling().(*ast.HTMLBlock)
+	if !ok || h.Lines().Len() == 0 {
+		return Options{}, nil
+	}
+	var t []byte
+	for i := 0; i < h.Lines().Len(); i++ {
+		seg := h.Lines().At(i)
+		t = append(t, seg.Value(body)...)
+	}
+	if h.HasClosure() {
+		seg := h.ClosureLine
+		t = append(t, seg.Value(body)...)
+	}
+	m := mdDirective.FindSubmatch(t)
+	if m == nil {
+		return Options{}, nil
+	}
+	o, err := ParseOptions(string(m[1]))
+	if err != nil {
+		return Options{}, p.errorf(li.line(h.Lines().At(0).Start), "%v", err)
+	}
+	return o, nil
+}

@@ -1,0 +1,179 @@
+package parser
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// optSet records which options a directive spelled out, so that a
+// per-command directive overrides only what it names.
+type optSet struct {
+	status, timeout bool
+}
+
+// ParseOptions reads an OPTIONS list: space-separated words from skip,
+// cleanup, status=N|nonzero|any, timeout=DURATION, ignore-output, stderr,
+// norm-ws and regex.
+func ParseOptions(s string) (Options, error) {
+	o, _, err := parseOptions(s)
+	return o, err
+}
+
+func parseOptions(s string) (Options, optSet, error) {
+	var o Options
+	var set optSet
+	for _, w := range strings.Fields(s) {
+		name, val, hasVal := strings.Cut(w, "=")
+		switch {
+		case w == "skip":
+			o.Skip = true
+		case w == "cleanup":
+			o.Cleanup = true
+		case w == "ignore-output":
+			o.IgnoreOutput = true
+		case w == "stderr":
+			o.Stderr = true
+		case w == "norm-ws":
+			o.NormWS = true
+		case w == "regex":
+			o.Regex = true
+		case name == "status" && hasVal:
+			k, code, err := parseStatus(val)
+			if err != nil {
+				return Options{}, set, err
+			}
+			o.Status, o.StatusCode, set.status = k, code, true
+		case name == "timeout" && hasVal:
+			d, err := time.ParseDuration(val)
+			if err != nil || d <= 0 {
+				return Options{}, set, fmt.Errorf("bad timeout %q: want a positive duration like 30s or 2m", val)
+			}
+			o.Timeout, set.timeout = d, true
+		default:
+			return Options{}, set, fmt.Errorf("unknown option %q", w)
+		}
+	}
+	return o, set, nil
+}
+
+func parseStatus(v string) (StatusKind, int, error) {
+	switch v {
+	case "nonzero":
+		return StatusNonzero, 0, nil
+	case "any":
+		return StatusAny, 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 255 {
+		return 0, 0, fmt.Errorf("bad status %q: want 0-255, nonzero or any", v)
+	}
+	if n == 0 {
+		return StatusZero, 0, nil
+	}
+	return StatusCode, n, nil
+}
+
+// merge lays the options of a command's own directive over the block's.
+func (o Options) merge(c Options, set optSet) Options {
+	o.Skip = o.Skip || c.Skip
+	o.Cleanup = o.Cleanup || c.Cleanup
+	o.IgnoreOutput = o.IgnoreOutput || c.IgnoreOutput
+	o.Stderr = o.Stderr || c.Stderr
+	o.NormWS = o.NormWS || c.NormWS
+	o.Regex = o.Regex || c.Regex
+	if set.status {
+		o.Status, o.StatusCode = c.Status, c.StatusCode
+	}
+	if set.timeout {
+		o.Timeout = c.Timeout
+	}
+	return o
+}
+
+// StatusString gives the status in directive syntax: "0", "3", "nonzero"
+// or "any".
+func (o Options) StatusString() string {
+	switch o.Status {
+	case StatusCode:
+		return strconv.Itoa(o.StatusCode)
+	case StatusNonzero:
+		return "nonzero"
+	case StatusAny:
+		return "any"
+	}
+	return "0"
+}
+
+// String gives the canonical OPTIONS list, defaults left out, so that
+// ParseOptions(o.String()) == o.
+func (o Options) String() string {
+	var w []string
+	add := func(b bool, s string) {
+		if b {
+			w = append(w, s)
+		}
+	}
+	add(o.Skip, "skip")
+	add(o.Cleanup, "cleanup")
+	add(o.Status != StatusZero, "status="+o.StatusString())
+	add(o.Timeout > 0, "timeout="+o.Timeout.String())
+	add(o.IgnoreOutput, "ignore-output")
+	add(o.Stderr, "stderr")
+	add(o.NormWS, "norm-ws")
+	add(o.Regex, "regex")
+	return strings.Join(w, " ")
+}
+
+type jsonOptions struct {
+	Skip         bool   `json:"skip"`
+	Cleanup      bool   `json:"cleanup"`
+	Status       string `json:"status"`
+	Timeout      string `json:"timeout,omitempty"`
+	IgnoreOutput bool   `json:"ignore-output"`
+	Stderr       bool   `json:"stderr"`
+	NormWS       bool   `json:"norm-ws"`
+	Regex        bool   `json:"regex"`
+}
+
+// MarshalJSON writes every option, so consumers see a fixed set of keys;
+// status is "0", "3", "nonzero" or "any" and timeout a Go duration
+// (left out when unset).
+func (o Options) MarshalJSON() ([]byte, error) {
+	j := jsonOptions{
+		Skip: o.Skip, Cleanup: o.Cleanup, Status: o.StatusString(),
+		IgnoreOutput: o.IgnoreOutput, Stderr: o.Stderr, NormWS: o.NormWS, Regex: o.Regex,
+	}
+	if o.Timeout > 0 {
+		j.Timeout = o.Timeout.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (o *Options) UnmarshalJSON(b []byte) error {
+	var j jsonOptions
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	n := Options{Skip: j.Skip, Cleanup: j.Cleanup, IgnoreOutput: j.IgnoreOutput,
+		Stderr: j.Stderr, NormWS: j.NormWS, Regex: j.Regex}
+	if j.Status != "" {
+		k, code, err := parseStatus(j.Status)
+		if err != nil {
+			return err
+		}
+		n.Status, n.StatusCode = k, code
+	}
+	if j.Timeout != "" {
+		d, err := time.ParseDuration(j.Timeout)
+		if err != nil {
+			return err
+		}
+		n.Timeout = d
+	}
+	*o = n
+	return nil
+}

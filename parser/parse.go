@@ -1,0 +1,202 @@
+package parser
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Error formats the error as "FILE:LINE: message", or "FILE: message"
+// when the line is unknown.
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Steps returns the steps of all sessions in document order.
+func (d *Document) Steps() []*Step {
+	var steps []*Step
+	for _, s := range d.Sessions {
+		steps = append(steps, s.Steps...)
+	}
+	return steps
+}
+
+// RenderOutput gives the bytes that update mode writes in place of
+// Source[s.OutputStart:s.OutputEnd] to make text the step's expected
+// output: each line behind s.LinePrefix (whose trailing blanks are dropped
+// on empty lines, as editors do), ended the way the file ends its lines.
+// Empty text gives nothing.
+func (d *Document) RenderOutput(s *Step, text string) []byte {
+	text = strings.TrimRight(text, "\n")
+	if text == "" {
+		return nil
+	}
+	nl := "\n"
+	if d.CRLF {
+		nl = "\r\n"
+	}
+	var b bytes.Buffer
+	for _, l := range strings.Split(text, "\n") {
+		if l == "" {
+			b.WriteString(strings.TrimRight(s.LinePrefix, " \t"))
+		} else {
+			b.WriteString(s.LinePrefix)
+			b.WriteString(l)
+		}
+		b.WriteString(nl)
+	}
+	return b.Bytes()
+}
+
+// FormatOf picks the format from a file name's extension.
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".md", ".markdown", ".mdown", ".mkd":
+		return Markdown, nil
+	case ".rst", ".rest", ".txt":
+		return RST, nil
+	case ".html", ".htm", ".xhtml":
+		return HTML, nil
+	}
+	return "", fmt.Errorf("unknown file type %q; use --format markdown, rst or html", filepath.Ext(path))
+}
+
+// ParseFormat reads a --format value; it accepts the format names and the
+// usual extensions.
+func ParseFormat(name string) (Format, error) {
+	switch strings.ToLower(strings.TrimPrefix(name, ".")) {
+	case "markdown", "md":
+		return Markdown, nil
+	case "rst", "rest", "restructuredtext":
+		return RST, nil
+	case "html", "htm":
+		return HTML, nil
+	}
+	return "", fmt.Errorf("unknown format %q: want markdown, rst or html", name)
+}
+
+// ParseFile reads and parses one article.
+func ParseFile(path string, cfg Config) (*Document, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		if pe, ok := err.(*os.PathError); ok {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{File: path, Msg: msg}
+	}
+	return Parse(path, src, cfg)
+}
+
+// Parse parses an article held in memory; path names it in positions and
+// errors and, when cfg.Format is empty, gives its format. Errors are
+// *Error values; a document with an error in a directive is not returned,
+// so that a mistyped "skip" can never let a command run.
+func Parse(path string, src []byte, cfg Config) (*Document, error) {
+	f := cfg.Format
+	if f == "" {
+		var err error
+		if f, err = FormatOf(path); err != nil {
+			return nil, &Error{File: path, Msg: err.Error()}
+		}
+	}
+	if !utf8.Valid(src) {
+		return nil, &Error{File: path, Line: invalidUTF8Line(src), Msg: "invalid UTF-8"}
+	}
+	doc := &Document{Path: path, Format: f, Source: src, CRLF: bytes.Contains(src, []byte("\r\n"))}
+	p := &parse{doc: doc, prompts: newPromptSet(cfg.Prompts), sh: getShell()}
+	defer putShell(p.sh)
+	var err error
+	switch f {
+	case Markdown:
+		err = p.markdown()
+	case RST:
+		err = p.rst()
+	case HTML:
+		err = p.html()
+	default:
+		return nil, &Error{File: path, Msg: fmt.Sprintf("unknown format %q", f)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func invalidUTF8Line(src []byte) int {
+	line := 1
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		i += n
+	}
+	return line
+}
+
+// parse is the state of one Parse call.
+type parse struct {
+	doc     *Document
+	prompts *promptSet
+	sh      *shell
+}
+
+func (p *parse) errorf(line int, format string, args ...any) *Error {
+	return &Error{File: p.doc.Path, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// addBlock splits a code block into steps and records it as a session
+// when it is one.
+func (p *parse) addBlock(b *block) error {
+	steps, err := p.split(b)
+	if err != nil || len(steps) == 0 {
+		return err
+	}
+	line := b.line
+	if line == 0 && len(b.lines) > 0 {
+		line = b.lines[0].num
+	}
+	p.doc.Sessions = append(p.doc.Sessions, &Session{Line: line, Lang: b.lang, Options: b.opts, Steps: steps})
+	return nil
+}
+
+// lineIndex holds the offsets at which lines start, to turn offsets into
+// line numbers.
+type lineIndex []int
+
+func newLineIndex(b []byte) lineIndex {
+	li := lineIndex{0}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return li
+		}
+		i += j + 1
+		li = append(li, i)
+	}
+}
+
+// line gives the 1-based line holding offset off.
+func (li lineIndex) line(off int) int {
+	return sort.Search(len(li), func(i int) bool { return li[i] > off })
+}
+
+// bomLen is the length of a leading UTF-8 byte order mark, which the
+// formats ignore but Source keeps.
+func bomLen(src []byte) int {
+	if bytes.HasPrefix(src, []byte("\xef\xbb\xbf")) {
+		return 3
+	}
+	return 0
+}

@@ -1,0 +1,157 @@
+package parser
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+)
+
+// rstLine is a source line with its tabs expanded.
+type rstLine struct {
+	text       string // tabs expanded to 8-column stops, line ending removed
+	indent     int    // leading spaces of text; -1 for a blank line
+	num        int
+	start, end int
+}
+
+var (
+	rstCodeDirective = regexp.MustCompile(`^\.\.\s+(sourcecode|code-block|code)::\s*(\S*)`)
+	rstOptionLine    = regexp.MustCompile(`^:[^:\s][^:]*:`)
+	rstWordish       = regexp.MustCompile(`^\.\.\s+wordish:(.*)$`)
+)
+
+func rstLines(src []byte) []rstLine {
+	var lines []rstLine
+	i := bomLen(src)
+	for num := 1; i < len(src); num++ {
+		end := len(src)
+		if j := bytes.IndexByte(src[i:], '\n'); j >= 0 {
+			end = i + j + 1
+		}
+		t := strings.TrimRight(string(src[i:end]), "\r\n")
+		t = expandTabs(t)
+		ind := len(t) - len(strings.TrimLeft(t, " "))
+		if strings.TrimSpace(t) == "" {
+			ind = -1
+		}
+		lines = append(lines, rstLine{text: t, indent: ind, num: num, start: i, end: end})
+		i = end
+	}
+	return lines
+}
+
+// expandTabs expands tabs to 8-column stops, as reST does.
+func expandTabs(s string) string {
+	if !strings.Contains(s, "\t") {
+		return s
+	}
+	var b strings.Builder
+	col := 0
+	for _, r := range s {
+		if r == '\t' {
+			n := 8 - col%8
+			b.WriteString(strings.Repeat(" ", n))
+			col += n
+			continue
+		}
+		b.WriteRune(r)
+		col++
+	}
+	return b.String()
+}
+
+func (p *parse) rst() error {
+	lines := rstLines(p.doc.Source)
+	var pending Options
+	for i := 0; i < len(lines); {
+		l := lines[i]
+		if l.indent < 0 {
+			i++
+			continue
+		}
+		t := l.text[l.indent:]
+		if m := rstWordish.FindStringSubmatch(t); m != nil {
+			o, err := ParseOptions(m[1])
+			if err != nil {
+				return p.errorf(l.num, "%v", err)
+			}
+			pending = o
+			i++
+			continue
+		}
+		if m := rstCodeDirective.FindStringSubmatch(t); m != nil {
+			j := i + 1
+			// Directive options (":linenos:") run up to the first blank line.
+			for j < len(lines) && lines[j].indent > l.indent && rstOptionLine.MatchString(lines[j].text[lines[j].indent:]) {
+				j++
+			}
+			end := rstBody(lines, j, l.indent)
+			if err := p.rstBlock(lines[j:end], m[2], pending); err != nil {
+				return err
+			}
+			pending = Options{}
+			i = end
+			continue
+		}
+		if !strings.HasPrefix(t, "..") && strings.HasSuffix(t, "::") {
+			// "Paragraph::" or a lone "::": a literal block follows when a
+			// blank line and then more deeply indented lines do.
+			j := i + 1
+			if j < len(lines) && lines[j].indent < 0 {
+				k := j
+				for k < len(lines) && lines[k].indent < 0 {
+					k++
+				}
+				if k < len(lines) && lines[k].indent > l.indent {
+					end := rstBody(lines, j, l.indent)
+					if err := p.rstBlock(lines[j:end], "", pending); err != nil {
+						return err
+					}
+					pending = Options{}
+					i = end
+					continue
+				}
+			}
+		}
+		i++
+	}
+	return nil
+}
+
+// rstBody returns the end of the indented body starting at j of a
+// construct whose own line is indented by ind: the first non-blank line
+// indented no deeper ends it.
+func rstBody(lines []rstLine, j, ind int) int {
+	for j < len(lines) && (lines[j].indent < 0 || lines[j].indent > ind) {
+		j++
+	}
+	return j
+}
+
+func (p *parse) rstBlock(body []rstLine, lang string, opts Options) error {
+	for len(body) > 0 && body[0].indent < 0 {
+		body = body[1:]
+	}
+	for len(body) > 0 && body[len(body)-1].indent < 0 {
+		body = body[:len(body)-1]
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	ind := -1
+	for _, l := range body {
+		if l.indent >= 0 && (ind < 0 || l.indent < ind) {
+			ind = l.indent
+		}
+	}
+	prefix := strings.Repeat(" ", ind)
+	b := &block{lang: lang, opts: opts, editable: true, lines: make([]srcLine, len(body))}
+	for k, l := range body {
+		t := ""
+		if l.indent >= 0 {
+			t = l.text[ind:]
+		}
+		b.lines[k] = srcLine{text: t, num: l.num, start: l.start, end: l.end, prefix: prefix}
+	}
+	return p.addBlock(b)
+}

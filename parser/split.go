@@ -1,0 +1,292 @@
+package parser
+
+import (
+	"strings"
+	"sync"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// srcLine is one line of a code block as the reader sees it.
+type srcLine struct {
+	text   string // the line's content: block indentation removed, no line ending
+	num    int    // 1-based line in the file
+	start  int    // offset in Document.Source where the line begins
+	end    int    // offset just after the line's ending
+	prefix string // what precedes text on the line in the source
+}
+
+// block is a code block handed to the step splitter.
+type block struct {
+	lang     string
+	line     int // first content line; 0 = that of lines[0]
+	lines    []srcLine
+	opts     Options
+	editable bool
+}
+
+// Limits on how far one command may run on when the shell parser keeps
+// saying "incomplete" (a heredoc that never ends, a stray quote): past
+// them the command ends, so that no input costs more than linear time
+// with a bounded factor.
+const (
+	maxContLines = 1000
+	maxContBytes = 64 << 10
+)
+
+type blockKind int
+
+const (
+	kindOther   blockKind = iota // another language: never a session (Markdown, reST)
+	kindSession                  // console, shell-session...: a session
+	kindScript                   // sh, bash...: a session if it has prompt lines; "#" starts comments
+	kindText                     // untagged, text: a session if it has prompt lines
+)
+
+func classify(lang string) blockKind {
+	switch strings.ToLower(lang) {
+	case "console", "shell-session", "sh-session", "terminal", "shellsession", "bash-session":
+		return kindSession
+	case "sh", "bash", "shell", "zsh":
+		return kindScript
+	case "", "text", "txt", "none", "plain", "plaintext":
+		return kindText
+	}
+	return kindOther
+}
+
+// split cuts a code block into steps; a block without prompt lines gives
+// none.
+func (p *parse) split(b *block) ([]*Step, error) {
+	kind := classify(b.lang)
+	if kind == kindOther {
+		if p.doc.Format != HTML {
+			return nil, nil
+		}
+		// Sphinx labels literal blocks with its default highlight
+		// language (python, default), so in HTML any <pre> may hold a
+		// session; treat unknown languages like scripts.
+		kind = kindScript
+	}
+	lines := dedent(b.lines)
+	n := len(lines)
+	if n == 0 {
+		return nil, nil
+	}
+
+	// The prompt style of the block decides what "# " lines are: see the
+	// package documentation.
+	bareHash := kind == kindSession || kind == kindText
+	anyPrompt := false
+	for i := range lines {
+		if _, bare, ok := p.prompts.match(lines[i].text, false); ok {
+			bareHash = false
+			anyPrompt = true
+			break
+		} else if bare {
+			anyPrompt = true
+		}
+	}
+	if !anyPrompt {
+		return nil, nil
+	}
+
+	var steps []*Step
+	i := 0
+	for i < n {
+		prompt, _, ok := p.prompts.match(lines[i].text, bareHash)
+		if !ok {
+			i++ // text before the first prompt: neither command nor output
+			continue
+		}
+		first := i
+		cmd := []string{lines[i].text[len(prompt):]}
+		size := len(cmd[0])
+		i++
+		ps2 := false
+		for i < n && i-first < maxContLines && size < maxContBytes && p.sh.incomplete(cmd) {
+			t := lines[i].text
+			if i == first+1 {
+				ps2 = t == ">" || strings.HasPrefix(t, "> ")
+			}
+			if ps2 {
+				if t == ">" {
+					t = ""
+				} else if strings.HasPrefix(t, "> ") {
+					t = t[2:]
+				}
+			}
+			cmd = append(cmd, t)
+			size += len(t) + 1
+			i++
+		}
+		last := i - 1 // last command line
+		for len(cmd) > 1 && cmd[len(cmd)-1] == "" {
+			cmd = cmd[:len(cmd)-1] // a command left open at the end of the block
+		}
+		outStart := i
+		for i < n {
+			if _, _, ok := p.prompts.match(lines[i].text, bareHash); ok {
+				break
+			}
+			i++
+		}
+		outEnd := i
+		for outEnd > outStart && lines[outEnd-1].text == "" {
+			outEnd--
+		}
+		command := strings.Join(cmd, "\n")
+		if strings.TrimSpace(command) == "" {
+			continue // a bare prompt, as at the end of many sessions
+		}
+		opts := b.opts
+		for k, c := range cmd {
+			o, set, found, err := commandDirective(c)
+			if err != nil {
+				return nil, p.errorf(lines[first+k].num, "%v", err)
+			}
+			if found {
+				opts = opts.merge(o, set)
+			}
+		}
+		out := make([]string, 0, outEnd-outStart)
+		for _, l := range lines[outStart:outEnd] {
+			out = append(out, l.text)
+		}
+		s := &Step{
+			File:     p.doc.Path,
+			Line:     lines[first].num,
+			Prompt:   prompt,
+			Root:     isRoot(prompt),
+			Command:  command,
+			Expected: strings.Join(out, "\n"),
+			Options:  opts,
+			Editable: b.editable,
+		}
+		if b.editable {
+			if outEnd > outStart {
+				s.OutputStart, s.OutputEnd = lines[outStart].start, lines[outEnd-1].end
+				s.LinePrefix = lines[outStart].prefix
+			} else {
+				s.OutputStart, s.OutputEnd = lines[last].end, lines[last].end
+				s.LinePrefix = lines[first].prefix
+			}
+		}
+		steps = append(steps, s)
+	}
+	return steps, nil
+}
+
+// dedent trims trailing blanks from every line and removes the indentation
+// all non-blank lines share (moving it into the prefix), so that prompts
+// are found at the start of lines even in blocks indented as a whole.
+func dedent(in []srcLine) []srcLine {
+	lines := make([]srcLine, len(in))
+	min := -1
+	for i, l := range in {
+		l.text = strings.TrimRight(l.text, " \t\r")
+		lines[i] = l
+		if l.text == "" {
+			continue
+		}
+		ind := len(l.text) - len(strings.TrimLeft(l.text, " "))
+		if min < 0 || ind < min {
+			min = ind
+		}
+	}
+	if min > 0 {
+		for i := range lines {
+			if lines[i].text != "" {
+				lines[i].prefix += lines[i].text[:min]
+				lines[i].text = lines[i].text[min:]
+			} else {
+				lines[i].prefix += strings.Repeat(" ", min)
+			}
+		}
+	}
+	// Drop trailing blank lines, which belong to no step.
+	for len(lines) > 0 && lines[len(lines)-1].text == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+const directiveMark = "# wordish:"
+
+// commandDirective finds a trailing "# wordish: OPTIONS" comment on one
+// command line.
+func commandDirective(line string) (Options, optSet, bool, error) {
+	i := strings.Index(line, directiveMark)
+	if i < 0 || (i > 0 && line[i-1] != ' ' && line[i-1] != '\t') {
+		return Options{}, optSet{}, false, nil
+	}
+	o, set, err := parseOptions(line[i+len(directiveMark):])
+	return o, set, true, err
+}
+
+// shell decides whether command text is complete, with a reusable bash
+// parser; the parser is only consulted for text that could be incomplete.
+type shell struct {
+	p   *syntax.Parser
+	buf strings.Builder
+}
+
+var shellPool = sync.Pool{New: func() any {
+	return &shell{p: syntax.NewParser(syntax.Variant(syntax.LangBash))}
+}}
+
+func getShell() *shell  { return shellPool.Get().(*shell) }
+func putShell(s *shell) { shellPool.Put(s) }
+
+// incomplete reports whether the command made of lines needs more lines.
+func (s *shell) incomplete(lines []string) bool {
+	last := lines[len(lines)-1]
+	if trailingBackslash(last) {
+		return true
+	}
+	may := false
+	for _, l := range lines {
+		if mayContinue(l) {
+			may = true
+			break
+		}
+	}
+	if !may {
+		return false
+	}
+	s.buf.Reset()
+	for _, l := range lines {
+		s.buf.WriteString(l)
+		s.buf.WriteByte('\n')
+	}
+	_, err := s.p.Parse(strings.NewReader(s.buf.String()), "")
+	return syntax.IsIncomplete(err)
+}
+
+// trailingBackslash reports a line ending in an unescaped backslash.
+func trailingBackslash(l string) bool {
+	n := 0
+	for i := len(l) - 1; i >= 0 && l[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// mayContinue is a cheap filter: a line without quotes, brackets,
+// redirections, operators or compound-command keywords cannot leave a
+// command open, so the shell parser need not see it.
+func mayContinue(l string) bool {
+	if strings.ContainsAny(l, "'\"`{}()[]<|&\\") {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(l, func(r rune) bool { return r == ' ' || r == '\t' || r == ';' }) {
+		switch w {
+		case "if", "then", "else", "elif", "for", "while", "until", "do", "case", "select", "function", "coproc":
+			return true
+		}
+		if strings.HasPrefix(w, "#") {
+			break
+		}
+	}
+	return false
+}
