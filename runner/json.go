@@ -1,0 +1,226 @@
+package runner
+
+// For the main runner engineer: NewJSONReporter returns a *JSONReporter,
+// which is a Reporter; call its Close method once after the last document
+// has ended (also after an interrupt), because the final package-level
+// pass/fail event, which `go test -json` consumers wait for, is only
+// written there. Its methods are safe for concurrent use.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"time"
+)
+
+// JSONPackage is the Package field of every event of the JSON report; the
+// consumers of `go test -json` group tests by package.
+const JSONPackage = "wordish"
+
+// JSONReporter writes results as a `go test -json` event stream (the
+// format of cmd/test2json), so that gotestsum, go-junit-report, IDEs and
+// CI systems that read Go test output take them unchanged. Each document
+// is a test named after its path as given; each step a subtest named
+// StepName, i.e. "docs/a.md/L12_echo_hi". Passed steps pass, failed and
+// errored steps fail with the Detail as their output, skipped and not-run
+// steps are skipped. The event sequence (actions, "=== RUN" and "--- PASS"
+// framing lines, indentation of messages, the final "ok"/"FAIL" package
+// lines) is that of a real `go test -json` run; a test in json_test.go
+// compares the two.
+type JSONReporter struct {
+	mu      sync.Mutex
+	enc     *json.Encoder
+	now     func() time.Time
+	start   time.Time
+	started bool
+	failed  bool
+	closed  bool
+	err     error                    // first write error
+	docs    map[string]*jsonDocState // documents in flight, by path
+}
+
+type jsonDocState struct {
+	start  time.Time
+	failed bool
+}
+
+// jsonEvent is test2json's event; field order and omission follow it.
+type jsonEvent struct {
+	Time    time.Time
+	Action  string
+	Package string
+	Test    string   `json:",omitempty"`
+	Elapsed *float64 `json:",omitempty"`
+	Output  *string  `json:",omitempty"`
+}
+
+// NewJSONReporter returns a reporter writing the event stream to w. Call
+// Close after the last document.
+func NewJSONReporter(w io.Writer) *JSONReporter {
+	enc := json.NewEncoder(w)
+	// test2json does not escape <, > and & in output either.
+	enc.SetEscapeHTML(false)
+	return &JSONReporter{enc: enc, now: time.Now, docs: map[string]*jsonDocState{}}
+}
+
+// emit writes one event; callers hold j.mu.
+func (j *JSONReporter) emit(action, test string, elapsed *float64, output *string) {
+	j.begin()
+	j.write(jsonEvent{Time: j.now(), Action: action, Package: JSONPackage, Test: test, Elapsed: elapsed, Output: output})
+}
+
+// begin writes the package's "start" event, which opens every
+// `go test -json` stream, unless it was written already.
+func (j *JSONReporter) begin() {
+	if !j.started {
+		j.started = true
+		j.start = j.now()
+		j.write(jsonEvent{Time: j.start, Action: "start", Package: JSONPackage})
+	}
+}
+
+func (j *JSONReporter) write(e jsonEvent) {
+	if j.err != nil {
+		return
+	}
+	j.err = j.enc.Encode(e)
+}
+
+// output emits text as output events of test, one per line as test2json
+// does.
+func (j *JSONReporter) output(test, text string) {
+	for text != "" {
+		line, rest, _ := strings.Cut(text, "\n")
+		line += "\n"
+		j.emit("output", test, nil, &line)
+		text = rest
+	}
+}
+
+// message formats a multi-line message the way testing.T.Error prints it
+// under -v: the first line indented by four spaces after "where: ", the
+// others by eight.
+func message(where, msg string) string {
+	lines := strings.Split(msg, "\n")
+	var b strings.Builder
+	b.WriteString("    " + where + ": " + lines[0] + "\n")
+	for _, l := range lines[1:] {
+		b.WriteString("        " + l + "\n")
+	}
+	return b.String()
+}
+
+// seconds rounds d as the "--- PASS: name (0.00s)" line shows it, which is
+// also what test2json puts in Elapsed.
+func seconds(d time.Duration, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(d.Seconds()*p) / p
+}
+
+// end emits the closing framing line and event of a test.
+func (j *JSONReporter) end(test, action string, d time.Duration) {
+	word := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[action]
+	j.output(test, fmt.Sprintf("--- %s: %s (%.2fs)\n", word, test, d.Seconds()))
+	el := seconds(d, 2)
+	j.emit(action, test, &el, nil)
+}
+
+// StartDoc implements Reporter.
+func (j *JSONReporter) StartDoc(path string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.docs[path] = &jsonDocState{start: j.now()}
+	j.emit("run", path, nil, nil)
+	j.output(path, "=== RUN   "+path+"\n")
+}
+
+// Step implements Reporter.
+func (j *JSONReporter) Step(path string, r *StepResult) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	doc := j.docs[path]
+	if doc == nil { // a Step without StartDoc: report it all the same
+		doc = &jsonDocState{start: j.now()}
+		j.docs[path] = doc
+	}
+	test := path + "/" + StepName(r.Step)
+	j.emit("run", test, nil, nil)
+	j.output(test, "=== RUN   "+test+"\n")
+	where := fmt.Sprintf("%s:%d", path, r.Step.Line)
+	action := "pass"
+	switch r.Outcome {
+	case Failed, Errored:
+		action = "fail"
+		doc.failed = true
+		j.output(test, message(where, Detail(r)))
+	case Skipped, NotRun:
+		action = "skip"
+		j.output(test, message(where, skipReason(r)))
+	}
+	j.end(test, action, r.Duration)
+}
+
+// EndDoc implements Reporter.
+func (j *JSONReporter) EndDoc(r *DocResult) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	doc := j.docs[r.Path]
+	delete(j.docs, r.Path)
+	if doc == nil {
+		doc = &jsonDocState{start: j.now()}
+		j.emit("run", r.Path, nil, nil)
+		j.output(r.Path, "=== RUN   "+r.Path+"\n")
+	}
+	if r.Err != nil {
+		doc.failed = true
+		msg := r.Err.Error()
+		// The error usually starts with the path already ("FILE:LINE: ...").
+		if strings.HasPrefix(msg, r.Path) {
+			j.output(r.Path, "    "+msg+"\n")
+		} else {
+			j.output(r.Path, message(r.Path, msg))
+		}
+	}
+	if !r.Counts().OK() {
+		doc.failed = true
+	}
+	action := "pass"
+	if doc.failed {
+		action = "fail"
+		j.failed = true
+	}
+	d := r.Duration
+	if d == 0 {
+		d = j.now().Sub(doc.start)
+	}
+	j.end(r.Path, action, d)
+}
+
+// Close writes the package-level result that ends a `go test -json`
+// stream and returns the first error writing the stream met. Documents
+// still in flight (an interrupted run) count as failed.
+func (j *JSONReporter) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return j.err
+	}
+	j.closed = true
+	if len(j.docs) > 0 {
+		j.failed = true
+	}
+	j.begin()
+	d := j.now().Sub(j.start)
+	verdict, line := "pass", fmt.Sprintf("ok  \t%s\t%.3fs\n", JSONPackage, d.Seconds())
+	if j.failed {
+		verdict, line = "fail", fmt.Sprintf("FAIL\t%s\t%.3fs\n", JSONPackage, d.Seconds())
+	}
+	j.output("", strings.ToUpper(verdict)+"\n")
+	j.output("", line)
+	el := seconds(d, 3)
+	j.emit(verdict, "", &el, nil)
+	return j.err
+}
