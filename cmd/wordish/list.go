@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wordish-go/wordish/parser"
+)
+
+func init() {
+	subcommands["list"] = cmdList
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// listedStep is one step of "wordish list --json".
+type listedStep struct {
+	File     string         `json:"file"`
+	Line     int            `json:"line"`
+	Prompt   string         `json:"prompt"`
+	Root     bool           `json:"root"`
+	Command  string         `json:"command"`
+	Expected string         `json:"expected"`
+	Options  parser.Options `json:"options"`
+}
+
+func cmdList(args []string) int {
+	return runList(args, os.Stdout, os.Stderr)
+}
+
+func runList(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "", "article format: markdown, rst or html (default: from the file extension)")
+	var prompts stringList
+	fs.Var(&prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per step")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: wordish list [--format F] [--prompt P]... [--json] FILE...\n\nPrint the shell session steps (commands and expected output) of articles.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	cfg := parser.Config{Prompts: prompts}
+	if *format != "" {
+		f, err := parser.ParseFormat(*format)
+		if err != nil {
+			fmt.Fprintf(stderr, "wordish list: %v\n", err)
+			return 2
+		}
+		cfg.Format = f
+	}
+
+	status := 0
+	steps := []listedStep{}
+	for _, path := range fs.Args() {
+		doc, err := parser.ParseFile(path, cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, oneLine(err.Error()))
+			status = 2
+			continue
+		}
+		for _, s := range doc.Steps() {
+			steps = append(steps, listedStep{s.File, s.Line, s.Prompt, s.Root, s.Command, s.Expected, s.Options})
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(steps); err != nil {
+			fmt.Fprintf(stderr, "wordish list: %v\n", err)
+			return 2
+		}
+		return status
+	}
+	for _, s := range steps {
+		fmt.Fprintf(stdout, "%s:%d:", s.File, s.Line)
+		if o := s.Options.String(); o != "" {
+			fmt.Fprintf(stdout, " [%s]", o)
+		}
+		fmt.Fprintln(stdout)
+		for i, l := range strings.Split(s.Command, "\n") {
+			if i == 0 {
+				fmt.Fprintf(stdout, "    %s%s\n", s.Prompt, l)
+			} else {
+				fmt.Fprintf(stdout, "    > %s\n", l)
+			}
+		}
+		if s.Expected != "" {
+			for _, l := range strings.Split(s.Expected, "\n") {
+				fmt.Fprintf(stdout, "    %s\n", l)
+			}
+		}
+		fmt.Fprintln(stdout)
+	}
+	return status
+}
+
+// oneLine keeps an error message on one line, as callers grep for
+// "FILE:LINE: message".
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
