@@ -1,0 +1,279 @@
+//go:build linux
+
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunInVM boots a throwaway User-Mode Linux guest and runs argv as root
+// inside it (see VMConfig); it returns argv's exit status.
+//
+// The error is non-nil when the sandbox cannot run here (not root, missing
+// packages: the message names the apt-get command), when the guest reported
+// no exit status (the message ends with the last lines of its console), or
+// when ctx was done or cfg.Timeout hit before the command ended by itself
+// (the error wraps ErrVMStopped and ctx's error). In the last case the
+// command was first asked to stop with SIGINT and given cfg.Grace to clean
+// up; if it then exited, its status is returned with the error, otherwise
+// the status is -1.
+//
+// When RunInVM returns, for any reason, no process of the guest is left
+// and its temporary run directory is removed.
+func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err error) {
+	if len(argv) == 0 {
+		return -1, errors.New("RunInVM: no command")
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	cfg.Stderr = &lockedWriter{w: cfg.Stderr}
+	if cfg.Memory == "" {
+		cfg.Memory = "1024M"
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 20 * time.Second
+	}
+	if _, err := vmCheck(&cfg); err != nil {
+		return -1, err
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, fmt.Errorf("%w: %w", ErrVMStopped, err)
+	}
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
+
+	run, err := os.MkdirTemp("", "wordish-vm-")
+	if err != nil {
+		return -1, err
+	}
+	defer os.RemoveAll(run)
+	if err := vmPrepare(run, &cfg, argv); err != nil {
+		return -1, err
+	}
+
+	// pipes: the command's stdout and stderr (ssl0, ssl1), the console
+	// (con0, fd 3 in the kernel), the stop line (ssl2 input, fd 4)
+	var pipes [4][2]*os.File
+	defer func() {
+		for _, p := range pipes {
+			for _, f := range p {
+				if f != nil {
+					f.Close()
+				}
+			}
+		}
+	}()
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return -1, err
+		}
+		pipes[i] = [2]*os.File{r, w}
+	}
+	outR, outW := pipes[0][0], pipes[0][1]
+	errR, errW := pipes[1][0], pipes[1][1]
+	conR, conW := pipes[2][0], pipes[2][1]
+	stopR, stopW := pipes[3][0], pipes[3][1]
+
+	umid := "wordish-" + strings.TrimPrefix(filepath.Base(run), "wordish-vm-")
+	cmd := exec.Command(UMLKernel,
+		"mem="+cfg.Memory, "umid="+umid, "uml_dir="+run,
+		"rootfstype=hostfs", "rootflags=/", "ro", "init="+run+"/init", "quiet",
+		"con=null", "ssl=null", "con0=null,fd:3",
+		"ssl0=null,fd:1", "ssl1=null,fd:2", "ssl2=fd:4,null",
+		"--", run)
+	cmd.Stdout, cmd.Stderr = outW, errW
+	cmd.ExtraFiles = []*os.File{conW, stopR}
+	cmd.Env = append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
+	// its own session and process group, so that one signal reaches the
+	// kernel's helper processes too; SIGTERM (a clean UML shutdown) if
+	// this thread dies first, hence the locked thread
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	console := &tailLines{max: 64 << 10}
+	var conOut io.Writer = console
+	if cfg.Verbose {
+		conOut = io.MultiWriter(console, cfg.Stderr)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return -1, fmt.Errorf("start %s: %w", UMLKernel, err)
+	}
+	pid := cmd.Process.Pid
+	for _, f := range []*os.File{outW, errW, conW, stopR} {
+		f.Close()
+	}
+	pipes[0][1], pipes[1][1], pipes[2][1], pipes[3][0] = nil, nil, nil, nil
+
+	var copies sync.WaitGroup
+	copyTo := func(w io.Writer, r io.Reader) {
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			io.Copy(w, r)
+		}()
+	}
+	copyTo(cfg.Stdout, outR)
+	copyTo(cfg.Stderr, errR)
+	var conMu sync.Mutex // console is read after the copies end or time out
+	copyTo(writerFunc(func(p []byte) (int, error) {
+		conMu.Lock()
+		defer conMu.Unlock()
+		return conOut.Write(p)
+	}), conR)
+
+	// the kernel's exit, seen without reaping it: its PID, which is also
+	// the process group's ID, stays reserved until cmd.Wait below
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+			if err != unix.EINTR {
+				return
+			}
+		}
+	}()
+
+	stopped := false
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		stopped = true
+		if cfg.Verbose {
+			fmt.Fprintf(cfg.Stderr, "wordish vm: stopping (%v): SIGINT to the command, %v to clean up\n", ctx.Err(), cfg.Grace)
+		}
+		grace := cfg.Grace
+		if _, err := os.Stat(filepath.Join(run, "timing")); err != nil {
+			// the command has not started: nothing to clean up in the guest
+			grace = 0
+		}
+		stopW.Write([]byte("stop\n"))
+		if !waitFor(exited, grace) {
+			if grace > 0 {
+				fmt.Fprintf(cfg.Stderr, "wordish vm: the guest did not stop within %v; terminating it\n", grace)
+			}
+			syscall.Kill(pid, syscall.SIGTERM)
+			if !waitFor(exited, 5*time.Second) {
+				syscall.Kill(-pid, syscall.SIGKILL)
+				<-exited
+			}
+		}
+	}
+	// UML's helper processes outlive a killed kernel; they are all in its
+	// process group
+	syscall.Kill(-pid, syscall.SIGKILL)
+	cmd.Wait()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if syscall.Kill(-pid, 0) == syscall.ESRCH {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	end := time.Now()
+	done := make(chan struct{})
+	go func() { copies.Wait(); close(done) }()
+	if !waitFor(done, 5*time.Second) {
+		// something else holds a write end: stop reading
+		outR.Close()
+		errR.Close()
+		conR.Close()
+		<-done
+	}
+
+	if cfg.Verbose {
+		msg := fmt.Sprintf("wordish vm: total %d ms", end.Sub(start).Milliseconds())
+		if t, err := os.ReadFile(filepath.Join(run, "timing")); err == nil {
+			if f := strings.Fields(string(t)); len(f) == 2 && f[0] == "start" {
+				if s, err := strconv.ParseFloat(f[1], 64); err == nil {
+					boot := time.Unix(0, int64(s*1e9)).Sub(start)
+					msg = fmt.Sprintf("wordish vm: boot %d ms, command and shutdown %d ms, total %d ms",
+						boot.Milliseconds(), end.Sub(start).Milliseconds()-boot.Milliseconds(), end.Sub(start).Milliseconds())
+				}
+			}
+		}
+		fmt.Fprintln(cfg.Stderr, msg)
+	}
+
+	status = -1
+	data, rerr := os.ReadFile(filepath.Join(run, "status"))
+	if rerr == nil {
+		status, rerr = strconv.Atoi(strings.TrimSpace(string(data)))
+		if rerr != nil {
+			status = -1
+		}
+	}
+	if stopped {
+		return status, fmt.Errorf("%w: %w", ErrVMStopped, ctx.Err())
+	}
+	if status < 0 {
+		conMu.Lock()
+		tail := console.last(40)
+		conMu.Unlock()
+		return -1, fmt.Errorf("the sandbox guest reported no exit status; the end of its console:\n%s", tail)
+	}
+	return status, nil
+}
+
+// waitFor reports whether ch is closed within d.
+func waitFor(ch <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// withoutVar returns env without the variable named k.
+func withoutVar(env []string, k string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, k+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// lockedWriter serialises writes from the goroutines that share a writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
