@@ -52,7 +52,7 @@ type Matcher struct {
 	expected string
 	opts     parser.Options
 	kind     matchKind
-	toks     []token         // glob and norm-ws kinds
+	toks     []token          // glob and norm-ws kinds
 	res      []*regexp.Regexp // regex kind: one per expected line, nil = "..." line
 	err      error            // an invalid regular expression
 }
