@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"strings"
 	"sync"
 
@@ -260,7 +261,13 @@ func (s *shell) incomplete(lines []string) bool {
 		s.buf.WriteByte('\n')
 	}
 	_, err := s.p.Parse(strings.NewReader(s.buf.String()), "")
-	return syntax.IsIncomplete(err)
+	if syntax.IsIncomplete(err) {
+		return true
+	}
+	// mvdan.cc/sh v3.14 does not flag a heredoc with a quoted terminator
+	// (<<'EOF') as incomplete, only as unclosed.
+	var perr syntax.ParseError
+	return errors.As(err, &perr) && strings.HasPrefix(perr.Text, "unclosed here-document")
 }
 
 // trailingBackslash reports a line ending in an unescaped backslash.
