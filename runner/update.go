@@ -1,0 +1,288 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/wordish-go/wordish/parser"
+)
+
+// Update rewrites, in the source of doc, the expected output of every
+// failed step with the output the step actually produced, and returns the
+// new source and the number of steps rewritten. Steps with any other
+// outcome are left alone: an errored step's output describes a state the
+// article does not, so it is no evidence of what the article should say.
+//
+// Only the bytes of the failed steps' expected-output lines change. Each
+// new line is written with the step's LinePrefix (block indentation,
+// blockquote markers; without its trailing blanks on an empty line) and
+// the document's line ending. The new output loses trailing whitespace on
+// each line and blank lines at both ends, all of which matching ignores.
+//
+// Wildcards are kept where they still fit. The old expected lines are
+// aligned with the new actual lines by dynamic programming, as a diff
+// does, where an old line may:
+//   - stay, if on its own it still matches the one new line it is paired
+//     with under the step's options (a line with an in-line "...", a
+//     regular expression under `regex`, a line differing only in
+//     whitespace under `norm-ws`, an unchanged line);
+//   - stay, if it is a line holding only "...", standing for the run of
+//     zero or more new lines it is paired with;
+//   - be replaced by the one new line it is paired with;
+//   - be dropped, while new lines not paired with any old one are added.
+//
+// The alignment keeps as many old lines as possible (a kept line counts
+// twice a replaced one), then writes as few lines as possible: so in
+//
+//	old: a / ... / z      new: a / b / c / y
+//
+// "..." stands for b and c, z is replaced by y, giving a / ... / y. The
+// resulting expected output is then checked against the actual output
+// with the real matcher; should it not match, the plain actual output is
+// written instead. Under `regex` new lines are written quoted
+// (regexp.QuoteMeta) so that they match themselves.
+//
+// HTML documents (steps not Editable) cannot be rewritten: Update fails
+// and says to update the source the page was built from.
+func Update(doc *parser.Document, results []*StepResult) (newSource []byte, changed int, err error) {
+	type edit struct {
+		start, end int
+		text       string
+	}
+	var edits []edit
+	for _, r := range results {
+		if r.Outcome != Failed || r.Step == nil {
+			continue
+		}
+		s := r.Step
+		if doc.Format == parser.HTML || !s.Editable {
+			return nil, 0, fmt.Errorf("%s:%d: cannot update the expected output in an HTML page; update the source the page was built from (Markdown or reStructuredText) and rebuild the page", doc.Path, s.Line)
+		}
+		if s.OutputStart < 0 || s.OutputEnd < s.OutputStart || s.OutputEnd > len(doc.Source) {
+			return nil, 0, fmt.Errorf("%s:%d: expected output position %d..%d outside the file", doc.Path, s.Line, s.OutputStart, s.OutputEnd)
+		}
+		lines := newExpected(s, r.Actual)
+		eol := "\n"
+		if doc.CRLF {
+			eol = "\r\n"
+		}
+		var b strings.Builder
+		if s.OutputStart == s.OutputEnd && s.OutputStart > 0 && doc.Source[s.OutputStart-1] != '\n' && len(lines) > 0 {
+			// Output added after a command on the last line of a file
+			// without a final newline.
+			b.WriteString(eol)
+		}
+		for _, l := range lines {
+			if l == "" {
+				b.WriteString(strings.TrimRight(s.LinePrefix, " \t"))
+			} else {
+				b.WriteString(s.LinePrefix + l)
+			}
+			b.WriteString(eol)
+		}
+		text := b.String()
+		if old := doc.Source[s.OutputStart:s.OutputEnd]; len(old) > 0 && old[len(old)-1] != '\n' {
+			// The old output was the end of a file without a final
+			// newline: keep it that way.
+			text = strings.TrimSuffix(text, eol)
+		}
+		edits = append(edits, edit{s.OutputStart, s.OutputEnd, text})
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	var out bytes.Buffer
+	out.Grow(len(doc.Source))
+	pos := 0
+	for _, e := range edits {
+		if e.start < pos {
+			return nil, 0, fmt.Errorf("%s: overlapping expected outputs at byte %d", doc.Path, e.start)
+		}
+		out.Write(doc.Source[pos:e.start])
+		out.WriteString(e.text)
+		pos = e.end
+		if string(doc.Source[e.start:e.end]) != e.text {
+			changed++
+		}
+	}
+	out.Write(doc.Source[pos:])
+	return out.Bytes(), changed, nil
+}
+
+// maxAlign bounds the alignment table (old lines × new lines); beyond it
+// the plain actual output is written, which is always correct, only less
+// kind to wildcards.
+const maxAlign = 4_000_000
+
+// newExpected returns the lines of the new expected output of s, given
+// the actual output; see Update for the rules.
+func newExpected(s *parser.Step, actual string) []string {
+	act := cleanLines(actual)
+	plain := act
+	if s.Options.Regex {
+		plain = make([]string, len(act))
+		for i, l := range act {
+			plain[i] = regexp.QuoteMeta(l)
+		}
+	}
+	old := cleanLines(s.Expected)
+	if len(old) == 0 || len(act)*len(old) > maxAlign {
+		return plain
+	}
+	lines := align(old, act, plain, s.Options)
+	if !Compile(strings.Join(lines, "\n"), s.Options).Match(actual) {
+		return plain
+	}
+	return lines
+}
+
+// cleanLines splits text into lines without trailing whitespace (nor a
+// stray CR) and drops blank lines at both ends.
+func cleanLines(text string) []string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t\r\v\f")
+	}
+	for len(lines) > 0 && lines[0] == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// align pairs old expected lines with new actual lines (see Update) and
+// returns the new expected lines. plain[j] is act[j] as it must be
+// written when it replaces an old line.
+func align(old, act, plain []string, o parser.Options) []string {
+	n, m := len(old), len(act)
+	// Score of a kept line, of a replaced one; each written line costs 1
+	// as a tie-breaker, which can never outweigh a kept or replaced line.
+	keep, repl := 2*(n+m+1), n+m+1
+
+	type cell struct {
+		score int
+		op    byte // 'k' kept, 'r' replaced, 'd' old dropped, 'i' new added, 'w' "..." line
+		from  int  // for 'w': the j the run starts at
+	}
+	f := make([][]cell, n+1)
+	for i := range f {
+		f[i] = make([]cell, m+1)
+	}
+	for j := 1; j <= m; j++ {
+		f[0][j] = cell{f[0][j-1].score - 1, 'i', 0}
+	}
+	fits := make([]func(string) bool, n)
+	for i, l := range old {
+		if !o.Regex && !o.NormWS && !strings.Contains(l, ellipsis) {
+			// A plain line stays only when unchanged: the matcher would
+			// also accept it re-indented, which must then be rewritten.
+			fits[i] = func(a string) bool { return a == l }
+			continue
+		}
+		fits[i] = Compile(l, o).Match
+	}
+	for i := 1; i <= n; i++ {
+		dots := strings.TrimSpace(old[i-1]) == ellipsis
+		f[i][0] = cell{f[i-1][0].score, 'd', 0}
+		best, bestFrom := f[i-1][0].score, 0 // max of f[i-1][j0] for j0 <= j
+		if dots {
+			f[i][0] = cell{best + keep - 1, 'w', 0}
+		}
+		for j := 1; j <= m; j++ {
+			c := cell{f[i-1][j].score, 'd', 0}
+			try := func(score int, op byte, from int) {
+				if score > c.score {
+					c = cell{score, op, from}
+				}
+			}
+			try(f[i][j-1].score-1, 'i', 0)
+			try(f[i-1][j-1].score+repl-1, 'r', 0)
+			if dots {
+				if f[i-1][j].score > best {
+					best, bestFrom = f[i-1][j].score, j
+				}
+				try(best+keep-1, 'w', bestFrom)
+			} else if fits[i-1](act[j-1]) {
+				try(f[i-1][j-1].score+keep-1, 'k', 0)
+			}
+			f[i][j] = c
+		}
+	}
+	var rev []string
+	for i, j := n, m; i > 0 || j > 0; {
+		c := f[i][j]
+		switch c.op {
+		case 'k':
+			rev = append(rev, old[i-1])
+			i, j = i-1, j-1
+		case 'w':
+			rev = append(rev, old[i-1])
+			i, j = i-1, c.from
+		case 'r':
+			rev = append(rev, plain[j-1])
+			i, j = i-1, j-1
+		case 'd':
+			i--
+		case 'i':
+			rev = append(rev, plain[j-1])
+			j--
+		}
+	}
+	out := make([]string, len(rev))
+	for k, l := range rev {
+		out[len(rev)-1-k] = l
+	}
+	return out
+}
+
+// UpdateFile runs Update on doc and, when a step changed, writes the new
+// source back to doc.Path atomically (a temporary file in the same
+// directory, renamed over the old one, with the old file's mode), so an
+// interrupted update never leaves half an article.
+func UpdateFile(doc *parser.Document, results []*StepResult) (changed int, err error) {
+	src, changed, err := Update(doc, results)
+	if err != nil || changed == 0 {
+		return 0, err
+	}
+	return changed, writeAtomic(doc.Path, src)
+}
+
+func writeAtomic(path string, data []byte) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".wordish-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(fi.Mode().Perm()); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

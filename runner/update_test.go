@@ -1,0 +1,287 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wordish-go/wordish/parser"
+)
+
+// mkStep builds a step as the parser would for the session at 1-based
+// line `line` of src: the command takes its lines, the next nout lines are
+// the expected output, each starting with prefix. Tests of update mode
+// use it so they do not depend on the parser's other rules.
+func mkStep(t *testing.T, src string, line int, cmd string, nout int, prefix string) *parser.Step {
+	t.Helper()
+	off := 0
+	skipLine := func() {
+		i := strings.IndexByte(src[off:], '\n')
+		if i < 0 {
+			off = len(src)
+			return
+		}
+		off += i + 1
+	}
+	for range line - 1 + strings.Count(cmd, "\n") + 1 {
+		skipLine()
+	}
+	start := off
+	var exp []string
+	for range nout {
+		l := src[off:]
+		if i := strings.IndexByte(l, '\n'); i >= 0 {
+			l = l[:i]
+		}
+		l = strings.TrimSuffix(l, "\r")
+		if !strings.HasPrefix(l, prefix) && l != strings.TrimRight(prefix, " ") {
+			t.Fatalf("line %q after line %d lacks prefix %q", l, line, prefix)
+		}
+		exp = append(exp, strings.TrimPrefix(strings.TrimPrefix(l, prefix), strings.TrimRight(prefix, " ")))
+		skipLine()
+	}
+	return &parser.Step{File: "x", Line: line, Prompt: "$ ", Command: cmd, Expected: strings.Join(exp, "\n"),
+		OutputStart: start, OutputEnd: off, LinePrefix: prefix, Editable: true}
+}
+
+type upStep struct {
+	line    int
+	cmd     string
+	nout    int
+	outcome Outcome
+	actual  string
+	opts    parser.Options
+}
+
+func TestUpdate(t *testing.T) {
+	tests := []struct {
+		name    string
+		format  parser.Format
+		crlf    bool
+		prefix  string
+		src     string
+		steps   []upStep
+		want    string
+		changed int
+	}{{
+		name: "markdown fence",
+		src:  "# T\n\n```console\n$ echo hi\nho\n$ date\nnow\n```\ntail\n",
+		steps: []upStep{
+			{line: 4, cmd: "echo hi", nout: 1, outcome: Failed, actual: "hi\n"},
+			{line: 6, cmd: "date", nout: 1, outcome: Passed, actual: "later\n"},
+		},
+		want:    "# T\n\n```console\n$ echo hi\nhi\n$ date\nnow\n```\ntail\n",
+		changed: 1,
+	}, {
+		name: "errored and skipped steps are left alone",
+		src:  "```console\n$ false\nx\n$ ls\ny\n```\n",
+		steps: []upStep{
+			{line: 2, cmd: "false", nout: 1, outcome: Errored, actual: "boom\n"},
+			{line: 4, cmd: "ls", nout: 1, outcome: NotRun},
+		},
+		want: "```console\n$ false\nx\n$ ls\ny\n```\n",
+	}, {
+		name:   "markdown in a list item",
+		prefix: "   ",
+		src:    "1. Run:\n\n   ```console\n   $ seq 3\n   1\n   ```\n",
+		steps:  []upStep{{line: 4, cmd: "seq 3", nout: 1, outcome: Failed, actual: "1\n2\n\n3\n"}},
+		// The blank line gets no trailing blanks.
+		want:    "1. Run:\n\n   ```console\n   $ seq 3\n   1\n   2\n\n   3\n   ```\n",
+		changed: 1,
+	}, {
+		name:    "markdown in a blockquote",
+		prefix:  "> ",
+		src:     "> ```console\n> $ printf 'a\\n\\nb\\n'\n> a\n> ```\n",
+		steps:   []upStep{{line: 2, cmd: `printf 'a\n\nb\n'`, nout: 1, outcome: Failed, actual: "a\n\nb\n"}},
+		want:    "> ```console\n> $ printf 'a\\n\\nb\\n'\n> a\n>\n> b\n> ```\n",
+		changed: 1,
+	}, {
+		name:    "rest literal block",
+		format:  parser.RST,
+		prefix:  "    ",
+		src:     "Run::\n\n    $ uname\n    Darwin\n\nNext paragraph.\n",
+		steps:   []upStep{{line: 3, cmd: "uname", nout: 1, outcome: Failed, actual: "Linux\n"}},
+		want:    "Run::\n\n    $ uname\n    Linux\n\nNext paragraph.\n",
+		changed: 1,
+	}, {
+		name:    "crlf",
+		crlf:    true,
+		src:     "```console\r\n$ seq 2\r\n1\r\n```\r\n",
+		steps:   []upStep{{line: 2, cmd: "seq 2", nout: 1, outcome: Failed, actual: "1\n2\n"}},
+		want:    "```console\r\n$ seq 2\r\n1\r\n2\r\n```\r\n",
+		changed: 1,
+	}, {
+		name: "wildcard line kept, changed tail replaced",
+		src:  "```console\n$ ls\na\n...\nz\n```\n",
+		steps: []upStep{{line: 2, cmd: "ls", nout: 3, outcome: Failed,
+			actual: "a\nb\nc\ny\n"}},
+		want:    "```console\n$ ls\na\n...\ny\n```\n",
+		changed: 1,
+	}, {
+		name: "wildcard line standing for nothing is kept",
+		src:  "```console\n$ ls\na\n...\nz\n```\n",
+		steps: []upStep{{line: 2, cmd: "ls", nout: 3, outcome: Failed,
+			actual: "a\nz\nq\n"}},
+		want:    "```console\n$ ls\na\n...\nz\nq\n```\n",
+		changed: 1,
+	}, {
+		name: "in-line wildcard kept where it fits, dropped where not",
+		src:  "```console\n$ df\nSize: ... MB\nUsed: ... MB\nFree: 3 MB\n```\n",
+		steps: []upStep{{line: 2, cmd: "df", nout: 3, outcome: Failed,
+			actual: "Size: 12 MB\nUsed: 2 GB\nFree: 4 MB\n"}},
+		want:    "```console\n$ df\nSize: ... MB\nUsed: 2 GB\nFree: 4 MB\n```\n",
+		changed: 1,
+	}, {
+		name:    "output added to a step that had none",
+		src:     "```console\n$ touch f\n$ ls\n```\n",
+		steps:   []upStep{{line: 2, cmd: "touch f", nout: 0, outcome: Failed, actual: "oops\n"}},
+		want:    "```console\n$ touch f\noops\n$ ls\n```\n",
+		changed: 1,
+	}, {
+		name:    "output removed when there is none any more",
+		src:     "```console\n$ touch f\nold\nlines\n$ ls\n```\n",
+		steps:   []upStep{{line: 2, cmd: "touch f", nout: 2, outcome: Failed, actual: "\n"}},
+		want:    "```console\n$ touch f\n$ ls\n```\n",
+		changed: 1,
+	}, {
+		name:    "trailing whitespace and edge blank lines of the output dropped",
+		src:     "```console\n$ x\ny\n```\n",
+		steps:   []upStep{{line: 2, cmd: "x", nout: 1, outcome: Failed, actual: "\n  a  \nb\t\n\n"}},
+		want:    "```console\n$ x\n  a\nb\n```\n",
+		changed: 1,
+	}, {
+		name:    "last line of a file without final newline",
+		format:  parser.RST,
+		prefix:  "  ",
+		src:     "::\n\n  $ echo 1\n  2",
+		steps:   []upStep{{line: 3, cmd: "echo 1", nout: 1, outcome: Failed, actual: "1\n"}},
+		want:    "::\n\n  $ echo 1\n  1",
+		changed: 1,
+	}, {
+		name:    "output added after a command ending the file",
+		format:  parser.RST,
+		prefix:  "  ",
+		src:     "::\n\n  $ echo 1",
+		steps:   []upStep{{line: 3, cmd: "echo 1", nout: 0, outcome: Failed, actual: "1\n"}},
+		want:    "::\n\n  $ echo 1\n  1\n",
+		changed: 1,
+	}, {
+		name: "regex: matching lines kept, new lines quoted",
+		src:  "```console\n$ v\nv[0-9]+\\.[0-9]+\nold\n```\n",
+		steps: []upStep{{line: 2, cmd: "v", nout: 2, outcome: Failed, opts: parser.Options{Regex: true},
+			actual: "v1.22\n(new) x.y\n"}},
+		want:    "```console\n$ v\nv[0-9]+\\.[0-9]+\n\\(new\\) x\\.y\n```\n",
+		changed: 1,
+	}, {
+		name: "several steps, BOM and bytes elsewhere untouched",
+		src:  "\ufeff<!-- wordish: norm-ws -->  \n```console\n$ a\n1\n$ b\n2\n```\n\n   trailing   \n```console\n$ c\n3\n```\n",
+		steps: []upStep{
+			{line: 3, cmd: "a", nout: 1, outcome: Failed, actual: "one\n"},
+			{line: 5, cmd: "b", nout: 1, outcome: Passed},
+			{line: 11, cmd: "c", nout: 1, outcome: Failed, actual: "three\n"},
+		},
+		want:    "\ufeff<!-- wordish: norm-ws -->  \n```console\n$ a\none\n$ b\n2\n```\n\n   trailing   \n```console\n$ c\nthree\n```\n",
+		changed: 2,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			format := tt.format
+			if format == "" {
+				format = parser.Markdown
+			}
+			doc := &parser.Document{Path: "x", Format: format, Source: []byte(tt.src), CRLF: tt.crlf}
+			var results []*StepResult
+			for _, s := range tt.steps {
+				st := mkStep(t, tt.src, s.line, s.cmd, s.nout, tt.prefix)
+				st.Options = s.opts
+				results = append(results, &StepResult{Step: st, Outcome: s.outcome, Actual: s.actual})
+			}
+			got, changed, err := Update(doc, results)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got:\n%q\nwant:\n%q", got, tt.want)
+			}
+			if changed != tt.changed {
+				t.Errorf("changed = %d, want %d", changed, tt.changed)
+			}
+			if string(doc.Source) != tt.src {
+				t.Errorf("Update modified doc.Source")
+			}
+		})
+	}
+}
+
+func TestUpdateHTMLRefused(t *testing.T) {
+	src := "<pre>$ echo hi\nho\n</pre>\n"
+	doc := &parser.Document{Path: "page.html", Format: parser.HTML, Source: []byte(src)}
+	st := &parser.Step{Line: 1, Command: "echo hi", Expected: "ho", OutputStart: 15, OutputEnd: 18}
+	_, _, err := Update(doc, []*StepResult{{Step: st, Outcome: Failed, Actual: "hi"}})
+	if err == nil || !strings.Contains(err.Error(), "update the source the page was built from") {
+		t.Errorf("err = %v, want a refusal naming the page's source", err)
+	}
+	// Nothing failed: nothing to refuse.
+	if _, _, err := Update(doc, []*StepResult{{Step: st, Outcome: Passed}}); err != nil {
+		t.Errorf("passing HTML document: %v", err)
+	}
+}
+
+// TestUpdateFixture rewrites testdata/update/guide.md, a Markdown article
+// with sessions at the top level, in a list and in a blockquote, and
+// compares the result byte for byte with the hand-written guide.md.want;
+// then it checks the file is written in place, atomically, keeping its
+// mode.
+func TestUpdateFixture(t *testing.T) {
+	src, err := os.ReadFile("testdata/update/guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/update/guide.md.want")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "guide.md")
+	if err := os.WriteFile(path, src, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	doc := &parser.Document{Path: path, Format: parser.Markdown, Source: src}
+	step := func(line int, cmd string, nout int, prefix string, o Outcome, actual string) *StepResult {
+		return &StepResult{Step: mkStep(t, s, line, cmd, nout, prefix), Outcome: o, Actual: actual}
+	}
+	results := []*StepResult{
+		step(7, "echo hello", 1, "", Passed, "hello\n"),
+		step(9, "ls -1 /srv", 4, "", Failed, "app\nbin\ncache\nlogs\ntmp\nwww\n"),
+		step(19, "date -u +%Y", 1, "   ", Failed, "2026\n"),
+		step(25, "wc -l < notes.txt", 1, "> ", Failed, "12\n"),
+		step(27, "tail -n 3 notes.txt", 3, "> ", Failed, "ten\n\ntwelve\n"),
+		step(33, "false", 1, "", Errored, "nothing\n"),
+	}
+	changed, err := UpdateFile(doc, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed != 4 {
+		t.Errorf("changed = %d, want 4", changed)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("updated file differs from guide.md.want:\n%s", got)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640", fi.Mode().Perm())
+	}
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	if len(ents) != 1 {
+		t.Errorf("temporary files left behind: %v", ents)
+	}
+}
