@@ -181,3 +181,35 @@ func TestFormats(t *testing.T) {
 		t.Errorf("ParseFormat(pdf): %v", err)
 	}
 }
+
+// TestFixtures parses the fixtures in testdata and writes every step's
+// own output back in place, which must give the file unchanged.
+func TestFixtures(t *testing.T) {
+	for file, n := range map[string]int{"session.md": 12, "session.rst": 12, "session.html": 8} {
+		doc, err := ParseFile(filepath.Join("testdata", file), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(doc.Steps()); got != n {
+			t.Errorf("%s: %d steps, want %d", file, got, n)
+		}
+		if doc.Format == HTML {
+			continue
+		}
+		checkRoundTrip(t, doc)
+		// A new output for every step lands where the old one was.
+		out, err := rewrite(doc, func(s *Step) string { return "NEW " + s.Command })
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc2, err := Parse(file, []byte(out), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range doc2.Steps() {
+			if want := "NEW " + doc.Steps()[i].Command; s.Expected != want {
+				t.Errorf("%s:%d: rewritten output %q, want %q", file, s.Line, s.Expected, want)
+			}
+		}
+	}
+}
