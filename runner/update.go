@@ -71,21 +71,12 @@ func Update(doc *parser.Document, results []*StepResult) (newSource []byte, chan
 		if doc.CRLF {
 			eol = "\r\n"
 		}
-		var b strings.Builder
-		if s.OutputStart == s.OutputEnd && s.OutputStart > 0 && doc.Source[s.OutputStart-1] != '\n' && len(lines) > 0 {
+		text := string(doc.RenderOutput(s, strings.Join(lines, "\n")))
+		if text != "" && s.OutputStart == s.OutputEnd && s.OutputStart > 0 && doc.Source[s.OutputStart-1] != '\n' {
 			// Output added after a command on the last line of a file
 			// without a final newline.
-			b.WriteString(eol)
+			text = eol + text
 		}
-		for _, l := range lines {
-			if l == "" {
-				b.WriteString(strings.TrimRight(s.LinePrefix, " \t"))
-			} else {
-				b.WriteString(s.LinePrefix + l)
-			}
-			b.WriteString(eol)
-		}
-		text := b.String()
 		if old := doc.Source[s.OutputStart:s.OutputEnd]; len(old) > 0 && old[len(old)-1] != '\n' {
 			// The old output was the end of a file without a final
 			// newline: keep it that way.

@@ -228,60 +228,96 @@ func TestUpdateHTMLRefused(t *testing.T) {
 	}
 }
 
-// TestUpdateFixture rewrites testdata/update/guide.md, a Markdown article
-// with sessions at the top level, in a list and in a blockquote, and
-// compares the result byte for byte with the hand-written guide.md.want;
-// then it checks the file is written in place, atomically, keeping its
-// mode.
+// TestUpdateFixture parses, with the real parser, articles under
+// testdata/update (Markdown with sessions at the top level, in a list and
+// in a blockquote; reST with a literal block and a code-block directive),
+// rewrites them given made-up results, and compares each with its
+// hand-written .want file byte for byte; it also checks the file is
+// written in place, atomically, keeping its mode.
 func TestUpdateFixture(t *testing.T) {
-	src, err := os.ReadFile("testdata/update/guide.md")
-	if err != nil {
-		t.Fatal(err)
+	type res struct {
+		outcome Outcome
+		actual  string
 	}
-	want, err := os.ReadFile("testdata/update/guide.md.want")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "guide.md")
-	if err := os.WriteFile(path, src, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	s := string(src)
-	doc := &parser.Document{Path: path, Format: parser.Markdown, Source: src}
-	step := func(line int, cmd string, nout int, prefix string, o Outcome, actual string) *StepResult {
-		return &StepResult{Step: mkStep(t, s, line, cmd, nout, prefix), Outcome: o, Actual: actual}
-	}
-	results := []*StepResult{
-		step(7, "echo hello", 1, "", Passed, "hello\n"),
-		step(9, "ls -1 /srv", 4, "", Failed, "app\nbin\ncache\nlogs\ntmp\nwww\n"),
-		step(19, "date -u +%Y", 1, "   ", Failed, "2026\n"),
-		step(25, "wc -l < notes.txt", 1, "> ", Failed, "12\n"),
-		step(27, "tail -n 3 notes.txt", 3, "> ", Failed, "ten\n\ntwelve\n"),
-		step(33, "false", 1, "", Errored, "nothing\n"),
-	}
-	changed, err := UpdateFile(doc, results)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if changed != 4 {
-		t.Errorf("changed = %d, want 4", changed)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("updated file differs from guide.md.want:\n%s", got)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o640 {
-		t.Errorf("mode %v, want 0640", fi.Mode().Perm())
-	}
-	ents, _ := os.ReadDir(filepath.Dir(path))
-	if len(ents) != 1 {
-		t.Errorf("temporary files left behind: %v", ents)
+	tests := []struct {
+		file    string
+		results map[int]res // by line; other steps passed
+		changed int
+	}{{
+		file: "guide.md",
+		results: map[int]res{
+			9:  {Failed, "app\nbin\ncache\nlogs\ntmp\nwww\n"},
+			19: {Failed, "2026\n"},
+			25: {Failed, "12\n"},
+			27: {Failed, "ten\n\ntwelve\n"},
+			35: {Errored, "nothing\n"},
+		},
+		changed: 4,
+	}, {
+		file: "guide.rst",
+		results: map[int]res{
+			8:  {Failed, "Linux\n"},
+			17: {Failed, "total 2\ndrwxr-xr-x 2 root root 4096 Nov 24 12:00 a\n-rw-r--r-- 1 root root   12 Nov 24 12:00 b\n"},
+			23: {Failed, "x\n"},
+		},
+		changed: 3,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("testdata/update", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join("testdata/update", tt.file+".want"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), tt.file)
+			if err := os.WriteFile(path, src, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			doc, err := parser.ParseFile(path, parser.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var results []*StepResult
+			seen := 0
+			for _, s := range doc.Steps() {
+				r := &StepResult{Step: s, Outcome: Passed, Actual: s.Expected}
+				if x, ok := tt.results[s.Line]; ok {
+					r.Outcome, r.Actual = x.outcome, x.actual
+					seen++
+				}
+				results = append(results, r)
+			}
+			if seen != len(tt.results) {
+				t.Fatalf("only %d of the %d steps with results found; steps: %v", seen, len(tt.results), doc.Steps())
+			}
+			changed, err := UpdateFile(doc, results)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed != tt.changed {
+				t.Errorf("changed = %d, want %d", changed, tt.changed)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("updated file differs from %s.want:\n%s", tt.file, got)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o640 {
+				t.Errorf("mode %v, want 0640", fi.Mode().Perm())
+			}
+			ents, _ := os.ReadDir(filepath.Dir(path))
+			if len(ents) != 1 {
+				t.Errorf("temporary files left behind: %v", ents)
+			}
+		})
 	}
 }
