@@ -1,0 +1,771 @@
+package session
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	defaultTimeout = 60 * time.Second
+	killGrace      = 500 * time.Millisecond // SIGINT → SIGKILL
+	killLimit      = 5 * time.Second        // then the shell itself is killed
+	deathDrain     = 300 * time.Millisecond // output still read after the shell died
+	deathQuiet     = 30 * time.Millisecond
+	closeWait      = 3 * time.Second // Close gives up killing after this
+)
+
+// Session is one shell on a pseudo-terminal. Its methods may be called
+// from one goroutine at a time, except Interrupt, Alive and Close.
+type Session struct {
+	cfg     Config
+	id      string // WORDISH_SESSION tag
+	nonce   string
+	pid     int
+	shell   *exec.Cmd
+	out     *os.File // master of the terminal (stdin, stdout)
+	errp    *os.File // master of the stderr terminal
+	outTTY  string
+	errTTY  string
+	ctl     *os.File // the shell's script: ". batch" lines
+	priv    string   // private directory: batch and stop files
+	batchF  string
+	stopF   string
+	dir     string
+	ownDir  bool
+	events  chan event
+	quit    chan struct{}
+	dead    chan struct{}
+	status  int // the shell's exit status, once dead is closed
+	intr    chan struct{}
+	running atomic.Bool
+	closed  atomic.Bool
+
+	mu         sync.Mutex // one batch at a time
+	seq        int
+	batch      int
+	lastStatus int // of the last command run, restored as $?
+
+	closeOnce sync.Once
+	closeErr  error
+	readers   sync.WaitGroup
+}
+
+// Start starts a shell as described by cfg. It does not wait for the
+// shell to be ready: the first batch simply queues behind its setup.
+func Start(cfg Config) (*Session, error) {
+	shell := cfg.Shell
+	if shell == "" {
+		shell = "bash"
+	}
+	path, err := exec.LookPath(shell)
+	if err != nil {
+		return nil, fmt.Errorf("session: shell: %w", err)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	inheritOnce.Do(closeInherited)
+	s := &Session{
+		cfg:    cfg,
+		id:     randHex(8),
+		nonce:  randHex(12),
+		events: make(chan event, 256),
+		quit:   make(chan struct{}),
+		dead:   make(chan struct{}),
+		intr:   make(chan struct{}, 1),
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.cleanupFiles()
+		}
+	}()
+	if s.priv, err = os.MkdirTemp("", "wordish-ctl-"); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	s.batchF = filepath.Join(s.priv, "batch")
+	s.stopF = filepath.Join(s.priv, "stop")
+	if cfg.Workdir == "" {
+		if s.dir, err = os.MkdirTemp("", "wordish-"); err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		}
+		s.ownDir = true
+	} else {
+		if s.dir, err = filepath.Abs(cfg.Workdir); err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		}
+		if err = os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		}
+	}
+
+	outM, outS, err := openTerm()
+	if err != nil {
+		return nil, err
+	}
+	errM, errS, err := openTerm()
+	if err != nil {
+		outM.Close()
+		outS.Close()
+		return nil, err
+	}
+	s.out, s.errp = outM, errM
+	s.outTTY, s.errTTY = outS.Name(), errS.Name()
+	r, w, err := os.Pipe()
+	if err != nil {
+		outM.Close()
+		outS.Close()
+		errM.Close()
+		errS.Close()
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	s.ctl = w
+
+	var args []string
+	if filepath.Base(path) == "bash" {
+		args = append(args, "--noprofile", "--norc")
+	}
+	args = append(args, "-m")
+	args = append(args, "/dev/fd/3")
+	c := exec.Command(path, args...)
+	c.Args[0] = filepath.Base(path)
+	c.Dir = s.dir
+	c.Env = sessionEnv(cfg.Env, s.id, s.dir)
+	c.Stdin, c.Stdout, c.Stderr = outS, outS, outS
+	c.ExtraFiles = []*os.File{r, errS}
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	err = c.Start()
+	outS.Close()
+	errS.Close()
+	r.Close()
+	if err != nil {
+		outM.Close()
+		errM.Close()
+		w.Close()
+		return nil, fmt.Errorf("session: start %s: %w", shell, err)
+	}
+	s.shell, s.pid = c, c.Process.Pid
+	ok = true
+	go s.waitShell()
+	s.readers.Add(2)
+	go s.reader(s.out, 0)
+	go s.reader(s.errp, 1)
+
+	// Setup, read by the shell from its script. The script's own
+	// descriptor was opened anew by the shell (moved high, close-on-exec);
+	// the inherited 3 is closed so that commands inherit only 0, 1, 2.
+	// Job control takes its terminal from standard error: set it up with
+	// the main terminal there. The INT trap keeps the shell alive when a
+	// job is interrupted; bash then aborts the line it is running.
+	setup := "exec 3<&- 2>&4 4>&-\ntrap : INT\nshopt -s expand_aliases 2>/dev/null\n" +
+		"__w_st() { return \"$1\"; }\n__w_s=0\n"
+	if _, err := w.WriteString(setup); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("session: setup: %w", err)
+	}
+	return s, nil
+}
+
+// openTerm opens a pseudo-terminal of 80x24 whose output is not
+// post-processed (no LF → CRLF), so that raw bytes come back as written.
+func openTerm() (master, slave *os.File, err error) {
+	master, slave, err = pty.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("session: pty: %w", err)
+	}
+	if err = pty.Setsize(slave, &pty.Winsize{Rows: 24, Cols: 80}); err == nil {
+		err = termControl(slave, func(fd int) error {
+			t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+			if err != nil {
+				return err
+			}
+			t.Oflag &^= unix.ONLCR
+			return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+		})
+	}
+	if err != nil {
+		master.Close()
+		slave.Close()
+		return nil, nil, fmt.Errorf("session: pty: %w", err)
+	}
+	return master, slave, nil
+}
+
+func termControl(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// fgPgrp is the terminal's foreground process group, or 0.
+func (s *Session) fgPgrp() int {
+	pg := 0
+	termControl(s.out, func(fd int) error {
+		var err error
+		pg, err = unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+		return err
+	})
+	return pg
+}
+
+// sessionEnv is the shell's environment: wordish's own, minus what would
+// make a run depend on the user's shell setup, plus TERM=dumb, the
+// session tag and extra.
+func sessionEnv(extra []string, id, dir string) []string {
+	drop := map[string]bool{
+		"LC_ALL": true, "TERM": true, "COLUMNS": true, "LINES": true,
+		"BASH_ENV": true, "ENV": true, "SHELLOPTS": true, "BASHOPTS": true,
+		"CDPATH": true, "GLOBIGNORE": true, "PROMPT_COMMAND": true,
+		"PS1": true, "PS2": true, "PS3": true, "PS4": true, "HISTFILE": true,
+		"TMOUT": true, "OLDPWD": true, "PWD": true, "POSIXLY_CORRECT": true,
+		"BASH_XTRACEFD": true, "IFS": true, "WORDISH_SESSION": true,
+		"COLORTERM": true, "TERMCAP": true, "INPUTRC": true,
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if drop[k] || strings.HasPrefix(k, "BASH_FUNC_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "TERM=dumb", "PWD="+dir, "WORDISH_SESSION="+id)
+	for _, kv := range extra {
+		k, _, _ := strings.Cut(kv, "=")
+		out := env[:0]
+		for _, e := range env {
+			if ek, _, _ := strings.Cut(e, "="); ek != k {
+				out = append(out, e)
+			}
+		}
+		env = append(out, kv)
+	}
+	return env
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func (s *Session) waitShell() {
+	err := s.shell.Wait()
+	st := 0
+	if s.shell.ProcessState != nil {
+		if ws, ok := s.shell.ProcessState.Sys().(syscall.WaitStatus); ok {
+			switch {
+			case ws.Signaled():
+				st = 128 + int(ws.Signal())
+			case ws.Exited():
+				st = ws.ExitStatus()
+			}
+		}
+	} else if err != nil {
+		st = -1
+	}
+	s.status = st
+	close(s.dead)
+}
+
+// Alive reports whether the shell is still running.
+func (s *Session) Alive() bool {
+	select {
+	case <-s.dead:
+		return false
+	default:
+		return !s.closed.Load()
+	}
+}
+
+// Dir is the directory the shell started in (the temporary one unless
+// Config.Workdir was given); commands may have cd'd elsewhere since.
+func (s *Session) Dir() string { return s.dir }
+
+// Interrupt stops the command running now as a timeout would, and reports
+// it with Interrupted set; the batch stops there. It may be called from
+// any goroutine; it does nothing when no batch is running.
+func (s *Session) Interrupt() {
+	if !s.running.Load() {
+		return
+	}
+	select {
+	case s.intr <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs one command.
+func (s *Session) Run(cmd Command) Result {
+	var res Result
+	got := false
+	s.RunBatch([]Command{cmd}, func(_ int, r Result) { res, got = r, true })
+	if !got {
+		res = Result{Exited: true, Status: s.exitStatus()}
+	}
+	return res
+}
+
+func (s *Session) exitStatus() int {
+	select {
+	case <-s.dead:
+		return s.status
+	default:
+		return -1
+	}
+}
+
+// quote makes text a single-quoted shell word.
+func quote(text string) string {
+	return "'" + strings.ReplaceAll(text, "'", `'\''`) + "'"
+}
+
+// script writes the shell text of a batch: for each command, a check of
+// the stop file (created by the Go side on a timeout or an interrupt), the
+// previous status restored, the command evaluated at top level, its end
+// markers on both terminals, and a return from the sourced file when its
+// status does not fit.
+func (s *Session) script(cmds []Command, base int) []byte {
+	var b strings.Builder
+	b.WriteString("__w_s=" + strconv.Itoa(s.lastStatus) + "\n")
+	stop := quote(s.stopF)
+	mark := func(seq int) string {
+		return "'\\036" + s.nonce + ":" + strconv.Itoa(seq) + ":%s\\036' \"$__w_s\""
+	}
+	for i, c := range cmds {
+		seq := base + i
+		b.WriteString("[ -e " + stop + " ] && return 0\n")
+		b.WriteString("__w_st \"$__w_s\" && :\neval " + quote(c.Text) + "\n")
+		m := mark(seq)
+		b.WriteString("__w_s=$?; printf " + m + " >" + s.outTTY + "; printf " + m + " >" + s.errTTY)
+		switch c.Expect {
+		case ExpectZero:
+			b.WriteString("; [ \"$__w_s\" = 0 ] || return 0\n")
+		case ExpectCode:
+			b.WriteString("; [ \"$__w_s\" = " + strconv.Itoa(c.Code) + " ] || return 0\n")
+		case ExpectNonzero:
+			b.WriteString("; [ \"$__w_s\" != 0 ] || return 0\n")
+		default:
+			b.WriteString("\n")
+		}
+	}
+	return []byte(b.String())
+}
+
+// RunBatch runs cmds in order and calls each with every command's result
+// as soon as it is known, in order. It stops after the first command whose
+// status does not fit its expectation, that timed out, was interrupted or
+// ended the shell, and returns how many commands ran. On a dead or closed
+// session it runs nothing and returns 0.
+func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
+	if len(cmds) == 0 {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.Alive() {
+		return 0
+	}
+	base := s.seq + 1
+	s.seq += len(cmds)
+	s.batch++
+	os.Remove(s.stopF)
+	if err := os.WriteFile(s.batchF, s.script(cmds, base), 0o600); err != nil {
+		r := Result{Stderr: []byte("wordish: " + err.Error() + "\n"), Status: -1}
+		r.Transcript = r.Stderr
+		each(0, r)
+		return 1
+	}
+	select { // a stale interrupt
+	case <-s.intr:
+	default:
+	}
+	s.running.Store(true)
+	defer s.running.Store(false)
+
+	// The end of the batch is on a line of its own: an interrupt aborts
+	// the whole line being run (the sourcing), as Ctrl-C would.
+	end := fmt.Sprintf("'\\036%s:E%d:%%s\\036' \"$__w_e\"", s.nonce, s.batch)
+	line := ". " + quote(s.batchF) + "\n__w_e=$?; printf " + end + " >" + s.outTTY + "; printf " + end + " >" + s.errTTY + "\n"
+	start := time.Now()
+	if _, err := s.ctl.WriteString(line); err != nil {
+		// The shell is gone or going: let the loop see it die.
+		_ = err
+	}
+	b := batchRun{s: s, cmds: cmds, base: base, each: each, start: start, last: len(cmds) - 1}
+	return b.loop()
+}
+
+type batchRun struct {
+	s     *Session
+	cmds  []Command
+	base  int
+	each  func(int, Result)
+	start time.Time
+
+	acc       []*accum
+	cur       [2]int // per stream: index of the command receiving output
+	endSeen   [2]bool
+	eof       [2]bool
+	last      int // the last command that will run (stop point)
+	reported  int
+	stopped   bool // the Go side decided to stop (timeout, interrupt)
+	killing   bool
+	killT0    time.Time
+	shellInt  int // kill ticks with the shell itself in the foreground
+	why       int // 1 timeout, 2 interrupt
+	whyIdx    int
+	endWait   bool
+	timerAt   time.Time
+	endStatus int
+}
+
+type accum struct {
+	out, err, tr capBuf
+	status       int
+	start, done  time.Time
+	marks        int // markers seen (2 = both streams)
+}
+
+func (b *batchRun) get(i int) *accum {
+	for len(b.acc) <= i {
+		b.acc = append(b.acc, &accum{status: -1})
+	}
+	return b.acc[i]
+}
+
+func (b *batchRun) timeout(i int) time.Duration {
+	if t := b.cmds[i].Timeout; t > 0 {
+		return t
+	}
+	return b.s.cfg.Timeout
+}
+
+func (b *batchRun) loop() int {
+	s := b.s
+	b.get(0).start = b.start
+	b.timerAt = b.start.Add(b.timeout(0))
+	timer := time.NewTimer(b.timeout(0))
+	defer timer.Stop()
+	var tick <-chan time.Time
+	var ticker *time.Ticker
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
+	for {
+		if b.endSeen[0] && b.endSeen[1] {
+			b.finish(false)
+			return b.reported
+		}
+		select {
+		case ev := <-s.events:
+			b.handle(ev)
+			if i := b.cur[0]; i <= b.last && !b.killing {
+				// A shorter timeout than the timer's: move it closer.
+				if at := b.get(i).start.Add(b.timeout(i)); at.Before(b.timerAt) {
+					b.timerAt = at
+					timer.Reset(time.Until(at))
+				}
+			}
+		case <-timer.C:
+			i := b.cur[0]
+			if i > b.last {
+				i = b.last
+			}
+			if b.cur[0] > b.last {
+				// Done, only the end of the batch is still to come: that
+				// takes microseconds, unless the shell is broken.
+				if !b.endWait {
+					b.endWait = true
+					timer.Reset(killLimit)
+				} else {
+					unix.Kill(s.pid, unix.SIGKILL)
+				}
+				continue
+			}
+			if at := b.get(i).start.Add(b.timeout(i)); time.Until(at) > 0 {
+				b.timerAt = at
+				timer.Reset(time.Until(at))
+				continue
+			}
+			if !b.killing {
+				b.stop(i, 1)
+				ticker = time.NewTicker(killGrace)
+				tick = ticker.C
+			}
+		case <-s.intr:
+			if !b.killing {
+				i := min(b.cur[0], b.last)
+				b.stop(i, 2)
+				ticker = time.NewTicker(killGrace)
+				tick = ticker.C
+			}
+		case <-tick:
+			b.killTick()
+		case <-s.dead:
+			b.drain()
+			b.finish(true)
+			return b.reported
+		}
+	}
+}
+
+// stop starts the kill phase for command i: the shell is told to stop the
+// batch, the foreground job gets SIGINT.
+func (b *batchRun) stop(i, why int) {
+	s := b.s
+	b.stopped, b.killing, b.killT0 = true, true, time.Now()
+	b.why, b.whyIdx = why, i
+	if i < b.last {
+		b.last = i
+	}
+	if f, err := os.Create(s.stopF); err == nil {
+		f.Close()
+	}
+	pg := s.fgPgrp()
+	if pg > 0 {
+		unix.Kill(-pg, unix.SIGINT)
+	}
+}
+
+// killTick runs every killGrace during the kill phase: it kills the
+// foreground job; if the shell itself stays in the foreground, or
+// nothing helps for killLimit, it kills the shell.
+func (b *batchRun) killTick() {
+	s := b.s
+	pg := s.fgPgrp()
+	switch {
+	case time.Since(b.killT0) > killLimit:
+		unix.Kill(s.pid, unix.SIGKILL)
+	case pg > 0 && pg != s.pid:
+		unix.Kill(-pg, unix.SIGKILL)
+	default:
+		b.shellInt++
+		if b.shellInt >= 2 {
+			unix.Kill(s.pid, unix.SIGKILL)
+		}
+	}
+}
+
+func (b *batchRun) handle(ev event) {
+	st := ev.stream
+	switch ev.kind {
+	case evData:
+		i := min(b.cur[st], b.last)
+		a := b.get(i)
+		if st == 0 {
+			a.out.write(ev.data)
+		} else {
+			a.err.write(ev.data)
+		}
+		a.tr.write(ev.data)
+	case evMark:
+		i := ev.seq - b.base
+		if i < 0 || i >= len(b.cmds) || i != b.cur[st] {
+			return // stale or foreign: cannot happen with a fresh nonce
+		}
+		b.cur[st] = i + 1
+		a := b.get(i)
+		a.marks++
+		if st == 0 {
+			now := time.Now()
+			a.status, a.done = ev.status, now
+			if i+1 < len(b.cmds) {
+				b.get(i + 1).start = now
+			}
+			if !b.cmds[i].Expected(ev.status) && i < b.last {
+				b.last = i
+			}
+		}
+		b.report()
+	case evEnd:
+		if ev.seq == b.s.batch {
+			b.endSeen[st] = true
+			if st == 0 {
+				b.endStatus = ev.status
+			}
+		}
+	case evEOF:
+		b.eof[st] = true
+	}
+}
+
+// report delivers the results known so far; the last command waits for
+// the end of the batch, so that all its output is in.
+func (b *batchRun) report() {
+	for b.reported < b.last && b.reported < len(b.acc) && b.acc[b.reported].marks >= 2 {
+		b.deliver(b.reported, false)
+	}
+}
+
+func (b *batchRun) deliver(i int, exited bool) {
+	a := b.get(i)
+	r := Result{
+		Stdout:     a.out.bytes(),
+		Stderr:     a.err.bytes(),
+		Transcript: a.tr.bytes(),
+		Dropped:    a.out.dropped() + a.err.dropped(),
+		Status:     a.status,
+	}
+	done := a.done
+	if done.IsZero() {
+		done = time.Now()
+	}
+	r.Duration = done.Sub(a.start)
+	if b.stopped && i == b.whyIdx {
+		r.TimedOut = b.why == 1
+		r.Interrupted = b.why == 2
+	}
+	if exited {
+		r.Exited = true
+		r.Status = b.s.status
+	}
+	b.reported = i + 1
+	b.s.lastStatus = r.Status
+	b.each(i, r)
+}
+
+// finish reports what is left at the end of the batch or at the shell's
+// death.
+func (b *batchRun) finish(dead bool) {
+	b.report()
+	for b.reported <= b.last {
+		i := b.reported
+		a := b.get(i)
+		if a.marks >= 2 || (!dead && a.marks >= 1) {
+			b.deliver(i, false)
+			continue
+		}
+		if dead {
+			b.deliver(i, true)
+			return
+		}
+		if b.stopped && i == b.whyIdx {
+			// Aborted by the interrupt with the rest of the batch, or
+			// stopped before it started (as by Ctrl-C at the prompt).
+			a.status = b.endStatus
+			if a.status == 0 {
+				a.status = 130
+			}
+			b.deliver(i, false)
+		}
+		return
+	}
+}
+
+// drain collects the output still in flight after the shell died.
+func (b *batchRun) drain() {
+	deadline := time.NewTimer(deathDrain)
+	defer deadline.Stop()
+	quiet := time.NewTimer(deathQuiet)
+	defer quiet.Stop()
+	for !(b.eof[0] && b.eof[1]) {
+		select {
+		case ev := <-b.s.events:
+			b.handle(ev)
+			if !quiet.Stop() {
+				select {
+				case <-quiet.C:
+				default:
+				}
+			}
+			quiet.Reset(deathQuiet)
+		case <-quiet.C:
+			return
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+// Close ends the session: the shell and every process it started,
+// including daemons that left its session, are killed; the temporary
+// working directory is removed unless Config.Keep. Close returns an error
+// if some process could not be killed in bounded time.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.ctl.Close() // an idle shell ends on its own
+		select {
+		case <-s.dead:
+		case <-time.After(20 * time.Millisecond):
+		}
+		left := s.killAll(closeWait)
+		select {
+		case <-s.dead:
+		case <-time.After(closeWait):
+			left = append(left, s.pid)
+		}
+		close(s.quit)
+		s.out.Close()
+		s.errp.Close()
+		s.readers.Wait()
+		if len(left) > 0 {
+			s.closeErr = fmt.Errorf("session: processes left after Close: %v", left)
+		}
+		s.cleanupFiles()
+	})
+	return s.closeErr
+}
+
+func (s *Session) cleanupFiles() {
+	if s.priv != "" {
+		os.RemoveAll(s.priv)
+	}
+	if s.ownDir && !s.cfg.Keep && s.dir != "" {
+		if err := os.RemoveAll(s.dir); err != nil {
+			// Read-only directories left by a command: make them writable.
+			filepath.Walk(s.dir, func(p string, fi os.FileInfo, err error) error {
+				if err == nil && fi.IsDir() {
+					os.Chmod(p, 0o700)
+				}
+				return nil
+			})
+			os.RemoveAll(s.dir)
+		}
+	}
+}
+
+var inheritOnce sync.Once
+
+// closeInherited marks close-on-exec every descriptor above 2 of this
+// process: Go opens its own that way, so the others were inherited from
+// wordish's parent and would leak into the commands.
+func closeInherited() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC == 0 {
+			unix.FcntlInt(uintptr(fd), unix.F_SETFD, fl|unix.FD_CLOEXEC)
+		}
+	}
+}
