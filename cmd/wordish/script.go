@@ -1,0 +1,65 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
+)
+
+func init() {
+	subcommands["script"] = cmdScript
+}
+
+func cmdScript(args []string) int {
+	return runScript(args, os.Stdout, os.Stderr)
+}
+
+// runScript is `wordish script`: it prints the sessions of one article as
+// a standalone bash script (see runner.Script).
+func runScript(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("script", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "", "article format: markdown, rst or html (default: from the file extension)")
+	var prompts stringList
+	fs.Var(&prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: wordish script [--format F] [--prompt P]... FILE\n\n"+
+			"Print the shell sessions of an article as a standalone bash script: the\n"+
+			"commands in order, each preceded by a FILE:LINE comment and followed by\n"+
+			"its expected output as comments; steps marked skip are commented out.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	cfg := parser.Config{Prompts: prompts}
+	if *format != "" {
+		f, err := parser.ParseFormat(*format)
+		if err != nil {
+			fmt.Fprintf(stderr, "wordish script: %v\n", err)
+			return 2
+		}
+		cfg.Format = f
+	}
+	doc, err := parser.ParseFile(fs.Arg(0), cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := runner.Script(stdout, doc); err != nil {
+		fmt.Fprintf(stderr, "wordish script: %v\n", err)
+		return 1
+	}
+	return 0
+}
