@@ -1,0 +1,371 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The text report. Layout (no colour, not verbose):
+//
+//	FAIL fixtures/fail.md:9: $ echo hallo
+//	    --- expected
+//	    +++ actual
+//	    @@ -1 +1 @@
+//	    -hello
+//	    +hallo
+//	ERROR fixtures/error.md:12: $ false
+//	    exit status 1, expected 0
+//	    (no output)
+//	    not run:
+//	    fixtures/error.md:16: $ echo never
+//	FAIL fixtures/fail.md: 2 passed, 1 failed, 0 errored, 0 skipped, 0 not run
+//	2 passed, 1 failed, 1 errored, 0 skipped, 1 not run
+//
+// Every step that did not pass gets a line "LABEL file:line: $ command"
+// (continuation lines of the command follow as "    > ..."), with the
+// details indented by four spaces; cleanup steps run at the end are shown
+// whatever their outcome. Each document ends with a line "ok|FAIL path:
+// counts", and the report with the totals, which is always its last line.
+// -v adds PASS and SKIP lines and the document's duration; without -v the
+// report holds no timing, so it can be compared with golden files.
+//
+// Documents run in parallel are printed whole and in argument order: the
+// first unfinished document streams, the others are buffered until their
+// turn. On a terminal a progress line is drawn (and erased before any
+// other output); colours are used only when asked (a terminal, no
+// NO_COLOR: the caller decides).
+
+// TextOptions tune the text report.
+type TextOptions struct {
+	Verbose  bool // show passing and skipped steps and durations
+	Color    bool // ANSI colours
+	Progress bool // draw a progress line (only on a terminal)
+}
+
+// TextReporter writes the human-readable report. It is safe for
+// concurrent use by several documents.
+type TextReporter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	opt    TextOptions
+	docs   []*textDoc // in argument order
+	live   int        // index of the document that streams to w
+	totals Counts
+	ran    int // steps judged, for the progress line
+
+	progressShown bool
+	progressAt    time.Time
+	lastWhere     string
+}
+
+type textDoc struct {
+	path    string
+	started bool
+	ended   bool
+	buf     bytes.Buffer
+	notRun  bool // the last line printed belongs to a not-run list
+	counts  Counts
+}
+
+// NewTextReporter returns a text reporter writing to w.
+func NewTextReporter(w io.Writer, opt TextOptions) *TextReporter {
+	return &TextReporter{w: w, opt: opt}
+}
+
+// Plan declares the documents in argument order, so that parallel runs
+// print in that order; documents not planned print in the order they
+// start.
+func (t *TextReporter) Plan(paths []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range paths {
+		t.docs = append(t.docs, &textDoc{path: p})
+	}
+}
+
+// doc finds the state of a document: for StartDoc the first planned
+// occurrence of the path not started yet, otherwise the started one not
+// ended yet (a path given twice is matched to its occurrences in turn).
+func (t *TextReporter) doc(path string, start bool) *textDoc {
+	for _, d := range t.docs {
+		if d.path == path && !d.ended && d.started != start {
+			return d
+		}
+	}
+	if !start { // Step or EndDoc without StartDoc
+		for _, d := range t.docs {
+			if d.path == path && !d.ended {
+				return d
+			}
+		}
+	}
+	d := &textDoc{path: path}
+	t.docs = append(t.docs, d)
+	return d
+}
+
+// StartDoc implements Reporter.
+func (t *TextReporter) StartDoc(path string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.doc(path, true).started = true
+}
+
+// Step implements Reporter.
+func (t *TextReporter) Step(path string, r *StepResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.doc(path, false)
+	d.started = true
+	d.counts.Add(r.Outcome)
+	t.totals.Add(r.Outcome)
+	t.ran++
+	t.formatStep(d, r)
+	t.flush()
+	if r.Step != nil {
+		t.lastWhere = fmt.Sprintf("%s:%d", r.Step.File, r.Step.Line)
+	}
+	t.drawProgress(false)
+}
+
+// EndDoc implements Reporter.
+func (t *TextReporter) EndDoc(r *DocResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.doc(r.Path, false)
+	d.started = true
+	d.notRun = false
+	c := r.Counts()
+	switch {
+	case r.Err != nil:
+		fmt.Fprintf(&d.buf, "%s %s\n", t.paint(red, "FAIL"), r.Err)
+	default:
+		label := t.paint(green, "ok  ")
+		if !c.OK() {
+			label = t.paint(red, "FAIL")
+		}
+		fmt.Fprintf(&d.buf, "%s %s: %s", label, r.Path, c)
+		if t.opt.Verbose {
+			fmt.Fprintf(&d.buf, " (%s)", r.Duration.Round(time.Millisecond))
+		}
+		d.buf.WriteByte('\n')
+	}
+	d.ended = true
+	t.flush()
+	t.drawProgress(true)
+}
+
+// Totals returns the counts over every step reported so far.
+func (t *TextReporter) Totals() Counts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.totals
+}
+
+// Finish prints whatever is still buffered and the summary line, which is
+// the last line of the report.
+func (t *TextReporter) Finish() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.clearProgress()
+	for _, d := range t.docs {
+		if d.buf.Len() > 0 {
+			t.w.Write(d.buf.Bytes())
+			d.buf.Reset()
+		}
+	}
+	fmt.Fprintln(t.w, t.totals)
+}
+
+// flush writes out the live document's output and moves on to the next
+// documents while they are finished.
+func (t *TextReporter) flush() {
+	for t.live < len(t.docs) {
+		d := t.docs[t.live]
+		if d.buf.Len() > 0 {
+			t.clearProgress()
+			t.w.Write(d.buf.Bytes())
+			d.buf.Reset()
+		}
+		if !d.ended {
+			return
+		}
+		t.live++
+	}
+}
+
+// ---- progress line ------------------------------------------------------
+
+func (t *TextReporter) drawProgress(force bool) {
+	if !t.opt.Progress {
+		return
+	}
+	now := time.Now()
+	if !force && now.Sub(t.progressAt) < 50*time.Millisecond {
+		return
+	}
+	t.progressAt = now
+	line := fmt.Sprintf("%d steps: %s  %s", t.ran, t.totals, t.lastWhere)
+	if r := []rune(line); len(r) > 79 {
+		line = string(r[:78]) + "…"
+	}
+	fmt.Fprintf(t.w, "\r\x1b[K%s", line)
+	t.progressShown = true
+}
+
+func (t *TextReporter) clearProgress() {
+	if t.progressShown {
+		io.WriteString(t.w, "\r\x1b[K")
+		t.progressShown = false
+	}
+}
+
+// ---- step formatting ----------------------------------------------------
+
+const (
+	red    = "31"
+	green  = "32"
+	yellow = "33"
+	cyan   = "36"
+	bold   = "1"
+)
+
+func (t *TextReporter) paint(color, s string) string {
+	if !t.opt.Color || s == "" {
+		return s
+	}
+	return "\x1b[" + color + "m" + s + "\x1b[0m"
+}
+
+const indent = "    "
+
+// maxOutputLines bounds the output shown for an errored step: its end is
+// what explains the error.
+const maxOutputLines = 40
+
+func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
+	b := &d.buf
+	if r.Outcome == NotRun {
+		if !d.notRun {
+			b.WriteString(indent + "not run:\n")
+			d.notRun = true
+		}
+		b.WriteString(indent + t.where(r) + "\n")
+		return
+	}
+	d.notRun = false
+	var label string
+	switch r.Outcome {
+	case Passed:
+		if !t.opt.Verbose && !r.Deferred {
+			return
+		}
+		label = t.paint(green, "PASS")
+	case Skipped:
+		if !t.opt.Verbose {
+			return
+		}
+		label = t.paint(yellow, "SKIP")
+	case Failed:
+		label = t.paint(red, "FAIL")
+	case Errored:
+		label = t.paint(red+";"+bold, "ERROR")
+	}
+	fmt.Fprintf(b, "%s %s", label, t.where(r))
+	if r.Deferred {
+		b.WriteString(indent + "(cleanup, run at the end)")
+	}
+	if t.opt.Verbose && r.Outcome != Skipped {
+		fmt.Fprintf(b, " (%s)", r.Duration.Round(100*time.Microsecond))
+	}
+	b.WriteByte('\n')
+	switch r.Outcome {
+	case Failed:
+		t.formatDiff(b, r)
+		t.formatApart(b, r)
+	case Errored:
+		reason := r.Reason
+		if reason == "" {
+			reason = fmt.Sprintf("exit status %d", r.Status)
+		}
+		b.WriteString(indent + reason + "\n")
+		t.formatOutput(b, "output", r.Merged)
+	}
+}
+
+// where is "file:line: $ command", continuation lines as "    > line".
+func (t *TextReporter) where(r *StepResult) string {
+	s := r.Step
+	if s == nil {
+		return "?"
+	}
+	prompt := "$ "
+	if s.Root {
+		prompt = "# "
+	}
+	cmd := strings.ReplaceAll(strings.TrimRight(s.Command, "\n"), "\n", "\n"+indent+"> ")
+	return fmt.Sprintf("%s:%d: %s%s", s.File, s.Line, prompt, cmd)
+}
+
+func (t *TextReporter) formatDiff(b *bytes.Buffer, r *StepResult) {
+	if r.Diff == "" {
+		if r.Reason != "" {
+			b.WriteString(indent + r.Reason + "\n")
+		}
+		return
+	}
+	for _, line := range strings.SplitAfter(strings.TrimSuffix(r.Diff, "\n"), "\n") {
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "---"), strings.HasPrefix(line, "+++"):
+			line = t.paint(bold, line)
+		case strings.HasPrefix(line, "@@"):
+			line = t.paint(cyan, line)
+		case strings.HasPrefix(line, "-"):
+			line = t.paint(red, line)
+		case strings.HasPrefix(line, "+"):
+			line = t.paint(green, line)
+		}
+		b.WriteString(indent + line + "\n")
+	}
+}
+
+// formatApart shows the stream that was not part of the comparison, when
+// it has something: standard error when the expected text was matched
+// against standard output alone, standard output with the stderr option.
+func (t *TextReporter) formatApart(b *bytes.Buffer, r *StepResult) {
+	if r.Step == nil || r.Step.Options.IgnoreOutput {
+		return
+	}
+	switch {
+	case r.Step.Options.Stderr:
+		t.formatOutput(b, "stdout (not compared)", r.Stdout)
+	case r.Actual == r.Stdout && r.Merged != r.Stdout:
+		t.formatOutput(b, "stderr (not compared)", r.Stderr)
+	}
+}
+
+// formatOutput prints text under a title, each line behind "| " with
+// invisible characters made visible; empty text prints "(no output)" for
+// the main output and nothing for a side stream.
+func (t *TextReporter) formatOutput(b *bytes.Buffer, title, text string) {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if strings.TrimSpace(text) == "" {
+		if title == "output" {
+			b.WriteString(indent + "(no output)\n")
+		}
+		return
+	}
+	b.WriteString(indent + title + ":\n")
+	if len(lines) > maxOutputLines {
+		fmt.Fprintf(b, "%s| … %d lines before\n", indent, len(lines)-maxOutputLines)
+		lines = lines[len(lines)-maxOutputLines:]
+	}
+	for _, l := range lines {
+		b.WriteString(strings.TrimRight(indent+"| "+Visible(l), " ") + "\n")
+	}
+}

@@ -1,0 +1,405 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/session"
+)
+
+// geteuid is os.Geteuid, replaceable in tests.
+var geteuid = os.Geteuid
+
+// CheckRoot returns an error naming the first step written with a root
+// prompt when wordish is not running as root: such a document is not
+// replayed at all, rather than half-replayed up to a command that cannot
+// work.
+func CheckRoot(doc *parser.Document) error {
+	if geteuid() == 0 {
+		return nil
+	}
+	for _, s := range doc.Steps() {
+		if s.Root && !s.Options.Skip {
+			return &parser.Error{File: s.File, Line: s.Line, Msg: fmt.Sprintf("this step has a root prompt %q but wordish is not running as root: "+
+				"run it as root, or in the VM sandbox with --sandbox vm", strings.TrimSpace(s.Prompt))}
+		}
+	}
+	return nil
+}
+
+// Run replays doc in a fresh session and judges every step, telling rep
+// as it goes:
+//
+//   - steps run in order, consecutive runnable steps sent as one
+//     session.RunBatch (the shell stops by itself at the first unexpected
+//     status, so a batch costs no round trip per step);
+//   - a step whose status does not fit its status= option (default 0),
+//     that timed out, that ended the shell or was interrupted is errored;
+//     the document then stops (unless KeepGoing and the shell is alive)
+//     and the steps left are "not run", except cleanup steps, which are
+//     run at the end (Deferred) in any case, in a new shell in the same
+//     directory if the first one is gone;
+//   - when ctx is cancelled (SIGINT, SIGTERM), the running command is
+//     interrupted, and the document stops as after an error.
+func Run(ctx context.Context, doc *parser.Document, opts Options, rep Reporter) *DocResult {
+	r := &docRun{
+		ctx:  ctx,
+		opts: opts,
+		rep:  rep,
+		res:  &DocResult{Path: doc.Path, Doc: doc},
+	}
+	start := time.Now()
+	rep.StartDoc(doc.Path)
+	defer func() {
+		r.res.Duration = time.Since(start)
+		rep.EndDoc(r.res)
+	}()
+	if err := CheckRoot(doc); err != nil {
+		r.res.Err = err
+		return r.res
+	}
+	r.steps = doc.Steps()
+	r.run()
+	return r.res
+}
+
+type docRun struct {
+	ctx   context.Context
+	opts  Options
+	rep   Reporter
+	res   *DocResult
+	steps []*parser.Step
+	sess  *session.Session
+	extra []*session.Session // shells started for cleanup after the first died
+}
+
+func (r *docRun) cfg() session.Config {
+	return session.Config{
+		Shell:   r.opts.Shell,
+		Workdir: r.opts.Workdir,
+		Keep:    r.opts.Keep,
+		Env:     r.opts.Env,
+		Timeout: r.timeout(),
+	}
+}
+
+func (r *docRun) timeout() time.Duration {
+	if r.opts.Timeout > 0 {
+		return r.opts.Timeout
+	}
+	return 60 * time.Second
+}
+
+func (r *docRun) record(sr *StepResult) {
+	r.res.Steps = append(r.res.Steps, sr)
+	r.rep.Step(r.res.Path, sr)
+}
+
+func (r *docRun) run() {
+	if len(r.steps) == 0 {
+		return
+	}
+	if r.ctx.Err() != nil {
+		r.bail(0, "interrupted before it started")
+		return
+	}
+	sess, err := session.Start(r.cfg())
+	if err != nil {
+		r.res.Err = fmt.Errorf("%s: cannot start the shell: %v", r.res.Path, err)
+		r.bail(0, "the shell did not start")
+		return
+	}
+	r.sess = sess
+	defer func() {
+		// Close the extra shells first: they run in the first one's
+		// directory, which the first one's Close may remove.
+		for _, s := range r.extra {
+			s.Close()
+		}
+		r.sess.Close()
+	}()
+
+	i := 0
+	for i < len(r.steps) {
+		if r.ctx.Err() != nil {
+			r.bail(i, "interrupted")
+			return
+		}
+		if s := r.steps[i]; s.Options.Skip {
+			r.record(&StepResult{Step: s, Outcome: Skipped})
+			i++
+			continue
+		}
+		j := i
+		for j < len(r.steps) && !r.steps[j].Options.Skip {
+			j++
+		}
+		batch := r.steps[i:j]
+		errored := false
+		n := r.runBatch(r.sess, batch, true, func(k int, sr *StepResult) {
+			if sr.Outcome == Errored {
+				errored = true
+			}
+		})
+		i += n
+		switch {
+		case n == 0:
+			// Nothing ran: the shell is gone (it died between batches).
+			sr := &StepResult{Step: r.steps[i], Outcome: Errored, Status: -1,
+				Reason: "the shell is gone; the command could not be sent"}
+			r.record(sr)
+			r.bail(i+1, "the shell is gone")
+			return
+		case errored || n < len(batch):
+			if r.ctx.Err() != nil {
+				r.bail(i, "interrupted")
+				return
+			}
+			if !r.sess.Alive() {
+				r.bail(i, "the shell is gone")
+				return
+			}
+			if !r.opts.KeepGoing {
+				r.bail(i, "an earlier step errored")
+				return
+			}
+		}
+	}
+}
+
+// bail marks the steps from i on as not run (skip steps as skipped) and
+// runs the cleanup steps among them.
+func (r *docRun) bail(i int, why string) {
+	var cleanup []*parser.Step
+	for _, s := range r.steps[i:] {
+		switch {
+		case s.Options.Skip:
+			r.record(&StepResult{Step: s, Outcome: Skipped})
+		case s.Options.Cleanup && r.sess != nil:
+			cleanup = append(cleanup, s)
+		default:
+			r.record(&StepResult{Step: s, Outcome: NotRun, Reason: why})
+		}
+	}
+	r.cleanup(cleanup)
+}
+
+// cleanup runs the deferred cleanup steps, each once, going on after a
+// failing one; they are not interrupted by ctx (it is already cancelled
+// when they run after a signal).
+func (r *docRun) cleanup(steps []*parser.Step) {
+	sess := r.sess
+	for len(steps) > 0 {
+		if !sess.Alive() {
+			cfg := r.cfg()
+			cfg.Workdir = r.sess.Dir()
+			cfg.Keep = true // the first session owns the directory
+			s, err := session.Start(cfg)
+			if err != nil {
+				for _, st := range steps {
+					r.record(&StepResult{Step: st, Outcome: Errored, Status: -1, Deferred: true,
+						Reason: "cleanup not run: cannot start a new shell: " + err.Error()})
+				}
+				return
+			}
+			r.extra = append(r.extra, s)
+			sess = s
+		}
+		n := r.runBatch(sess, steps, false, nil)
+		if n == 0 && sess.Alive() {
+			// Cannot happen with a live shell; never loop forever.
+			for _, st := range steps {
+				r.record(&StepResult{Step: st, Outcome: Errored, Status: -1, Deferred: true,
+					Reason: "cleanup not run: the shell did not accept it"})
+			}
+			return
+		}
+		if n == 0 {
+			// The new shell died at once; report and stop.
+			r.record(&StepResult{Step: steps[0], Outcome: Errored, Status: -1, Deferred: true,
+				Reason: "cleanup not run: the shell is gone"})
+			n = 1
+		}
+		steps = steps[n:]
+	}
+}
+
+// runBatch sends steps as one batch and judges every result as it
+// arrives. With interruptible, a cancelled ctx interrupts the running
+// command; Interrupt is repeated until the batch returns because it does
+// nothing in the gap before the batch starts.
+func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interruptible bool, each func(int, *StepResult)) int {
+	cmds := make([]session.Command, len(steps))
+	for k, s := range steps {
+		cmds[k] = command(s)
+	}
+	done := make(chan struct{})
+	if interruptible {
+		go func() {
+			select {
+			case <-done:
+				return
+			case <-r.ctx.Done():
+			}
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				sess.Interrupt()
+				select {
+				case <-done:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	n := sess.RunBatch(cmds, func(k int, res session.Result) {
+		sr := Judge(steps[k], cmds[k], res, r.timeoutOf(steps[k]))
+		sr.Deferred = !interruptible
+		r.record(sr)
+		if each != nil {
+			each(k, sr)
+		}
+	})
+	close(done)
+	return n
+}
+
+func (r *docRun) timeoutOf(s *parser.Step) time.Duration {
+	if s.Options.Timeout > 0 {
+		return s.Options.Timeout
+	}
+	return r.timeout()
+}
+
+// command maps a step to what the session runs.
+func command(s *parser.Step) session.Command {
+	c := session.Command{Text: s.Command, Timeout: s.Options.Timeout}
+	switch s.Options.Status {
+	case parser.StatusCode:
+		c.Expect, c.Code = session.ExpectCode, s.Options.StatusCode
+	case parser.StatusNonzero:
+		c.Expect = session.ExpectNonzero
+	case parser.StatusAny:
+		c.Expect = session.ExpectAny
+	}
+	return c
+}
+
+// Judge turns what one command did into a verdict on its step.
+func Judge(s *parser.Step, c session.Command, res session.Result, timeout time.Duration) *StepResult {
+	sr := &StepResult{
+		Step:     s,
+		Status:   res.Status,
+		Stdout:   normalize(res.Stdout),
+		Duration: res.Duration,
+	}
+	sr.Stderr = normalize(res.Stderr)
+	if len(res.Stderr) == 0 {
+		sr.Merged = sr.Stdout
+	} else {
+		sr.Merged = normalize(res.Transcript)
+	}
+	switch {
+	case res.Interrupted:
+		sr.Outcome, sr.Reason = Errored, "interrupted"
+	case res.TimedOut:
+		sr.Outcome, sr.Reason = Errored, fmt.Sprintf("timed out after %s", timeout)
+	case res.Exited:
+		sr.Outcome, sr.Reason = Errored, fmt.Sprintf("the command ended the shell (exit status %d)", res.Status)
+	case !c.Expected(res.Status):
+		sr.Outcome, sr.Reason = Errored, fmt.Sprintf("exit status %d, expected %s", res.Status, expectation(c))
+	}
+	if sr.Outcome == Errored {
+		return sr
+	}
+	judgeOutput(sr, Compile(s.Expected, s.Options))
+	if sr.Outcome == Failed && res.Dropped > 0 {
+		sr.Diff += fmt.Sprintf("(%d bytes of the output were dropped from its middle)\n", res.Dropped)
+	}
+	return sr
+}
+
+func expectation(c session.Command) string {
+	switch c.Expect {
+	case session.ExpectCode:
+		return fmt.Sprint(c.Code)
+	case session.ExpectNonzero:
+		return "non-zero"
+	}
+	return "0"
+}
+
+// judgeOutput compares the expected output with standard error (stderr
+// option), or with standard output and then the merged transcript, and
+// fills Outcome, Actual and Diff.
+func judgeOutput(sr *StepResult, m *Matcher) {
+	o := sr.Step.Options
+	candidates := []string{sr.Stdout, sr.Merged}
+	if o.Stderr {
+		candidates = []string{sr.Stderr}
+	} else if sr.Merged == sr.Stdout {
+		candidates = candidates[:1]
+	}
+	for _, c := range candidates {
+		if m.Match(c) {
+			sr.Outcome, sr.Actual = Passed, c
+			return
+		}
+	}
+	sr.Outcome = Failed
+	if err := m.Err(); err != nil {
+		sr.Actual = candidates[0]
+		sr.Reason = err.Error()
+		sr.Diff = err.Error() + "\n"
+		return
+	}
+	// Show the diff against whichever candidate is closer.
+	exp := NormLines(sr.Step.Expected)
+	best := -1
+	for _, c := range candidates {
+		act := NormLines(c)
+		d := UnifiedDiff(exp, act, func(i, j int) bool { return m.LineEqual(exp[i], act[j], i) })
+		if n := diffSize(d); best < 0 || n < best {
+			best, sr.Actual, sr.Diff = n, c, d
+		}
+	}
+	if sr.Diff == "" {
+		// Every line matches on its own but the whole does not (a "..."
+		// line, norm-ws across lines): show the plain line diff.
+		sr.Diff = UnifiedDiff(exp, NormLines(sr.Actual), nil)
+	}
+	if sr.Diff == "" {
+		sr.Diff = "(the output differs only in ways the line diff does not show)\n"
+	}
+}
+
+// diffSize counts the changed lines of a unified diff.
+func diffSize(d string) int {
+	n := 0
+	for i := 0; i < len(d); i++ {
+		if (i == 0 || d[i-1] == '\n') && (d[i] == '-' || d[i] == '+') {
+			n++
+		}
+	}
+	return n
+}
+
+// normalize is session.Normalize with a fast path: output without the
+// bytes a terminal interprets (CR, BS, ESC, NUL, BEL) and valid UTF-8 is
+// already normal text.
+func normalize(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	for _, c := range raw {
+		if c == '\r' || c == '\b' || c == 0x1b || c == 0 || c == 7 || c >= 0x80 {
+			return session.Normalize(raw)
+		}
+	}
+	return string(raw)
+}
