@@ -1,0 +1,183 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wordish-go/wordish/parser"
+)
+
+// UpdateEnv is the environment variable that turns on golden update in
+// Test: `WORDISH_UPDATE=1 go test ./...` rewrites the expected outputs of
+// failed steps, as `wordish update` does.
+const UpdateEnv = "WORDISH_UPDATE"
+
+// Test checks articles from a Go test: each document matching patterns is
+// replayed as `wordish run` would, in its own session, and reported as a
+// subtest named after its path, with a nested subtest per step named by
+// StepName ("L42_make_install"):
+//
+//	// docs_test.go, next to README.md
+//	func TestDocs(t *testing.T) {
+//		runner.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/lvm.md")
+//	}
+//
+// Patterns are file paths or filepath.Glob patterns, relative to the
+// test's directory (the package directory, where `go test` runs tests). A
+// pattern starting with "!" removes the files it matches from those the
+// patterns before it selected. A pattern that selects or removes nothing
+// fails the test: a misspelt pattern must not silently check nothing.
+//
+// A failed step is reported with its file:line, its command and the diff
+// of expected against actual output; an errored step too, with the
+// reason and the output, and the document stops there as on the command
+// line (the steps left are skipped as "not run", unless opts.KeepGoing),
+// though cleanup steps still run. Skipped steps are skipped subtests.
+// Documents run in parallel with each other (t.Parallel) and with other
+// parallel tests.
+//
+// Selecting a step with `go test -run 'TestDocs/README.md/L42'` still
+// replays the whole document, so the selected step sees the state the
+// earlier steps leave, but only selected steps are reported.
+//
+// Golden update: with opts.Update, or WORDISH_UPDATE=1 in the
+// environment, the expected output of every failed step that was
+// reported (selected by -run) is rewritten in its Markdown or reST
+// source, exactly as `wordish update` does (see Update), and those steps
+// are logged as rewritten instead of failing; errored steps are not
+// rewritten and still fail. HTML articles cannot be rewritten: that is a
+// test failure saying to update the page's source.
+//
+// opts is the command line's settings; its zero value is what
+// `wordish run` does by default.
+func Test(t *testing.T, opts Options, patterns ...string) {
+	t.Helper()
+	paths, err := expandPatterns(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := os.Getenv(UpdateEnv); v != "" && v != "0" && v != "false" {
+		opts.Update = true
+	}
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			testDocument(t, path, opts)
+		})
+	}
+}
+
+// testDocument replays one document and reports its steps as subtests.
+func testDocument(t *testing.T, path string, opts Options) {
+	doc, err := parser.ParseFile(path, parser.Config{Format: opts.Format, Prompts: opts.Prompts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// t.Context is cancelled when the test ends, which interrupts the
+	// command running then (a test binary killed by -timeout, say).
+	res := Run(t.Context(), doc, opts, discardReporter{})
+	if res.Err != nil {
+		t.Error(res.Err)
+	}
+	if len(doc.Steps()) == 0 {
+		t.Logf("%s: no shell session found", path)
+	}
+	// The steps reported (run -run selected them); only those are
+	// rewritten in update mode.
+	var mu sync.Mutex
+	var reported []*StepResult
+	for _, sr := range res.Steps {
+		t.Run(StepName(sr.Step), func(t *testing.T) {
+			mu.Lock()
+			reported = append(reported, sr)
+			mu.Unlock()
+			where := fmt.Sprintf("%s:%d", path, sr.Step.Line)
+			switch sr.Outcome {
+			case Failed:
+				if opts.Update && sr.Step.Editable {
+					t.Logf("%s: expected output rewritten:\n%s", where, Detail(sr))
+					return
+				}
+				t.Errorf("%s: %s", where, Detail(sr))
+			case Errored:
+				t.Errorf("%s: %s", where, Detail(sr))
+			case Skipped, NotRun:
+				t.Skipf("%s: %s", where, skipReason(sr))
+			}
+		})
+	}
+	if !opts.Update {
+		return
+	}
+	n, err := UpdateFile(doc, reported)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if n > 0 {
+		t.Logf("%s: rewrote the expected output of %d step(s)", path, n)
+	}
+}
+
+// expandPatterns turns Test's patterns into the list of paths, in pattern
+// order, each path once.
+func expandPatterns(patterns []string) ([]string, error) {
+	if len(patterns) == 0 {
+		return nil, fmt.Errorf("runner.Test: no article given")
+	}
+	var paths []string
+	seen := map[string]bool{}
+	for _, p := range patterns {
+		if ex, ok := strings.CutPrefix(p, "!"); ok {
+			if _, err := filepath.Match(ex, ""); err != nil {
+				return nil, fmt.Errorf("runner.Test: bad pattern %q: %v", p, err)
+			}
+			kept := paths[:0]
+			for _, path := range paths {
+				if m, _ := filepath.Match(filepath.Clean(ex), filepath.Clean(path)); m {
+					delete(seen, path)
+					continue
+				}
+				kept = append(kept, path)
+			}
+			if len(kept) == len(paths) {
+				return nil, fmt.Errorf("runner.Test: pattern %q excludes none of the articles selected before it", p)
+			}
+			paths = kept
+			continue
+		}
+		matches, err := filepath.Glob(p)
+		if err != nil {
+			return nil, fmt.Errorf("runner.Test: bad pattern %q: %v", p, err)
+		}
+		if len(matches) == 0 {
+			wd, _ := os.Getwd()
+			return nil, fmt.Errorf("runner.Test: pattern %q matches no file (in %s)", p, wd)
+		}
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+				continue
+			}
+			if !seen[m] {
+				seen[m] = true
+				paths = append(paths, m)
+			}
+		}
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("runner.Test: patterns %q select no article", patterns)
+	}
+	return paths, nil
+}
+
+// discardReporter discards the progress reports; Test reports from the
+// DocResult.
+type discardReporter struct{}
+
+func (discardReporter) StartDoc(string)          {}
+func (discardReporter) Step(string, *StepResult) {}
+func (discardReporter) EndDoc(*DocResult)        {}
