@@ -9,12 +9,24 @@ import (
 
 // subcommands maps a subcommand name to its implementation; each returns
 // the process exit status (0 ok, 1 failures, 2 usage or input errors).
+// Each subcommand registers itself from its own file's init.
 var subcommands = map[string]func(args []string) int{}
 
 func main() {
-	args := os.Args[1:]
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+// dispatch picks the subcommand: the first argument when it names one,
+// otherwise "run" (so `wordish FILE...` replays).
+func dispatch(args []string) int {
 	name := "run"
 	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help":
+			return cmdHelp(nil)
+		case "-version", "--version":
+			return cmdVersion(nil)
+		}
 		if _, ok := subcommands[args[0]]; ok {
 			name, args = args[0], args[1:]
 		}
@@ -22,7 +34,7 @@ func main() {
 	cmd, ok := subcommands[name]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "wordish: unknown command %q\n", name)
-		os.Exit(2)
+		return 2
 	}
-	os.Exit(cmd(args))
+	return cmd(args)
 }
