@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/wordish-go/wordish/parser"
 )
@@ -276,4 +277,63 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// Updater is the Reporter of `wordish update`: it passes every call on to
+// Next, and when a document ends, after passing that on, rewrites the
+// document's failed expected outputs in its file (UpdateFile). It is
+// safe for concurrent use by several documents. Wrap the reporters a run
+// uses with it to turn the run into an update.
+type Updater struct {
+	Next Reporter
+
+	mu      sync.Mutex
+	changed map[string]int
+	errs    []error
+}
+
+// NewUpdater returns an Updater reporting to next.
+func NewUpdater(next Reporter) *Updater {
+	return &Updater{Next: next, changed: map[string]int{}}
+}
+
+// StartDoc implements Reporter.
+func (u *Updater) StartDoc(path string) { u.Next.StartDoc(path) }
+
+// Step implements Reporter.
+func (u *Updater) Step(path string, r *StepResult) { u.Next.Step(path, r) }
+
+// EndDoc implements Reporter.
+func (u *Updater) EndDoc(r *DocResult) {
+	u.Next.EndDoc(r)
+	if r.Doc == nil {
+		return
+	}
+	n, err := UpdateFile(r.Doc, r.Steps)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err != nil {
+		u.errs = append(u.errs, err)
+	}
+	if n > 0 {
+		u.changed[r.Path] += n
+	}
+}
+
+// Changed returns, by path, how many steps got a new expected output.
+func (u *Updater) Changed() map[string]int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make(map[string]int, len(u.changed))
+	for k, v := range u.changed {
+		out[k] = v
+	}
+	return out
+}
+
+// Errs returns the errors met rewriting files.
+func (u *Updater) Errs() []error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]error(nil), u.errs...)
 }
