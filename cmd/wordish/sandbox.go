@@ -1,0 +1,204 @@
+package main
+
+// `wordish run --sandbox vm`: the same run, replayed by this same binary
+// inside a throwaway User-Mode Linux guest (session.RunInVM). The guest's
+// root filesystem is the host's / (read-only, under a copy-on-write
+// overlay), so the binary, the documents and the current directory are all
+// there at the same paths; the guest runs
+//
+//	WORDISH_IN_VM=1 /path/to/wordish run [the same flags] /abs/FILE...
+//
+// as root in the host's current directory. Its text report streams back
+// live; --json and --junit files are written by the guest into a directory
+// shared with the host and copied where they were asked for; the exit
+// status is the guest's. SIGINT or SIGTERM asks the guest wordish to stop
+// as the signal would on the host (interrupt the running command, run the
+// cleanup steps, print the report); the guest is killed if it has not
+// ended 20 s later. Nothing of the guest is left behind.
+//
+// WORDISH_VM_VERBOSE=1 shows the guest's console and the boot time on
+// standard error.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/wordish-go/wordish/session"
+)
+
+// sandboxRun replays the run subcommand inside a throwaway VM. args are the
+// run subcommand's original arguments (flags and files, --sandbox flags included).
+func sandboxRun(args []string) int {
+	return sandboxMain(args, os.Stdout, os.Stderr)
+}
+
+func sandboxMain(args []string, stdout, stderr io.Writer) int {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		return exitUsage
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		return exitUsage
+	}
+	share, err := os.MkdirTemp("", "wordish-out-")
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		return exitUsage
+	}
+	defer os.RemoveAll(share)
+	guestArgs, outputs, install := sandboxArgs(args, share)
+
+	cfg := session.VMConfig{
+		Shares:  []string{share},
+		Env:     []string{"WORDISH_IN_VM=1"},
+		Dir:     cwd,
+		Install: install,
+		Stdout:  stdout,
+		Stderr:  stderr,
+		TTY:     isTerminal(stdout),
+		Verbose: os.Getenv("WORDISH_VM_VERBOSE") != "",
+	}
+	for _, k := range []string{"NO_COLOR", "TERM"} {
+		if v, ok := os.LookupEnv(k); ok && (k != "TERM" || cfg.TTY) {
+			cfg.Env = append(cfg.Env, k+"="+v)
+		}
+	}
+
+	// the first SIGINT/SIGTERM stops the guest gracefully; later ones
+	// are absorbed while it does (RunInVM bounds the wait)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got atomic.Value
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			if got.Load() == nil {
+				got.Store(s)
+				cancel()
+				continue
+			}
+			fmt.Fprintf(stderr, "\nwordish: %v again: the sandbox is stopping, please wait\n", s)
+		}
+	}()
+
+	status, err := session.RunInVM(ctx, cfg, append([]string{self, "run"}, guestArgs...))
+
+	// report files, whatever happened
+	for _, o := range outputs {
+		if cerr := copyFile(o.guest, o.host); cerr != nil && !errors.Is(cerr, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "wordish: %v\n", cerr)
+			if status == exitOK {
+				status = exitUsage
+			}
+		}
+	}
+	if s, ok := got.Load().(os.Signal); ok {
+		return exitInterrupted + int(s.(syscall.Signal))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		return exitUsage
+	}
+	return status
+}
+
+// sandboxOutput is a report file the guest writes into the shared
+// directory and the host copies to where it was asked for.
+type sandboxOutput struct{ guest, host string }
+
+// sandboxArgs rewrites the run subcommand's arguments for the guest: the
+// --sandbox flags go, documents get absolute paths, and --json/--junit
+// files are written into the shared directory share. It also reports
+// whether --sandbox-install was given.
+func sandboxArgs(args []string, share string) (out []string, outputs []sandboxOutput, install bool) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	isBool := func(name string) bool {
+		fl := fs.Lookup(name)
+		if fl == nil {
+			return true // unknown: let the guest complain about it
+		}
+		b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+		return ok && b.IsBoolFlag()
+	}
+	file := func(a string) string {
+		if a == "-" || filepath.IsAbs(a) {
+			return a
+		}
+		if abs, err := filepath.Abs(a); err == nil {
+			return abs
+		}
+		return a
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			out = append(out, a)
+			for _, r := range args[i+1:] {
+				out = append(out, file(r))
+			}
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, file(a))
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !hasValue && !isBool(name) && i+1 < len(args) {
+			i++
+			value, hasValue = args[i], true
+		}
+		switch name {
+		case "sandbox":
+			continue
+		case "sandbox-install":
+			install = !hasValue || value == "true" || value == "1"
+			continue
+		case "json", "junit":
+			if hasValue && value != "-" && value != "" {
+				guest := filepath.Join(share, name)
+				outputs = append(outputs, sandboxOutput{guest: guest, host: value})
+				value = guest
+			}
+		}
+		if hasValue {
+			out = append(out, "--"+name+"="+value)
+		} else {
+			out = append(out, "--"+name)
+		}
+	}
+	return out, outputs, install
+}
+
+// copyFile copies the file src to dst, replacing dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
