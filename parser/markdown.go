@@ -5,12 +5,14 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	gmparser "github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
 
-var mdParser = goldmark.New().Parser()
+// mdParser finds blocks only: code blocks are all we read, and inline
+// parsing (emphasis, links...) would take most of the time.
+var mdParser = gmparser.NewParser(gmparser.WithBlockParsers(gmparser.DefaultBlockParsers()...))
 
 // blockDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
 var mdDirective = regexp.MustCompile(`^\s*<!--\s*wordish:((?s).*?)-->\s*$`)

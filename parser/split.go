@@ -241,19 +241,11 @@ func putShell(s *shell) { shellPool.Put(s) }
 
 // incomplete reports whether the command made of lines needs more lines.
 func (s *shell) incomplete(lines []string) bool {
-	last := lines[len(lines)-1]
-	if trailingBackslash(last) {
-		return true
-	}
-	may := false
-	for _, l := range lines {
-		if mayContinue(l) {
-			may = true
-			break
-		}
-	}
-	if !may {
+	switch quickScan(lines) {
+	case scanComplete:
 		return false
+	case scanIncomplete:
+		return true
 	}
 	s.buf.Reset()
 	for _, l := range lines {
@@ -270,30 +262,119 @@ func (s *shell) incomplete(lines []string) bool {
 	return errors.As(err, &perr) && strings.HasPrefix(perr.Text, "unclosed here-document")
 }
 
-// trailingBackslash reports a line ending in an unescaped backslash.
-func trailingBackslash(l string) bool {
-	n := 0
-	for i := len(l) - 1; i >= 0 && l[i] == '\\'; i-- {
-		n++
+type scanResult int
+
+const (
+	scanComplete scanResult = iota
+	scanIncomplete
+	scanUnsure // ask the shell parser
+)
+
+// quickScan settles the common cases without the shell parser, which
+// costs far more than the rest of parsing: it follows quotes, escapes and
+// comments, and leaves to the parser any command with brackets, braces,
+// command substitutions, heredocs or compound-command keywords.
+func quickScan(lines []string) scanResult {
+	const (
+		plain = iota
+		single
+		double
+	)
+	state := plain
+	var last byte // last byte outside quotes and comments, blanks excluded
+	var prev byte // byte before last, for "&&" and "||"
+	for k, l := range lines {
+		wordStart := true
+		joined := false // the line ends in a backslash: the next one goes on with it
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			switch state {
+			case single:
+				if c == '\'' {
+					state = plain
+				}
+				continue
+			case double:
+				switch c {
+				case '\\':
+					i++
+				case '"':
+					state = plain
+				case '`':
+					return scanUnsure
+				case '$':
+					if i+1 < len(l) && l[i+1] == '(' {
+						return scanUnsure
+					}
+				}
+				continue
+			}
+			switch c {
+			case ' ', '\t':
+				wordStart = true
+				continue
+			case '\\':
+				if i+1 == len(l) {
+					if k == len(lines)-1 {
+						return scanIncomplete
+					}
+					joined = true
+				}
+				i++
+			case '\'':
+				state = single
+			case '"':
+				state = double
+			case '#':
+				if wordStart {
+					i = len(l) // a comment
+					continue
+				}
+			case '(', ')', '{', '}', '`':
+				return scanUnsure
+			case '<':
+				if i+1 < len(l) && l[i+1] == '<' {
+					return scanUnsure
+				}
+			case '[':
+				if i+1 < len(l) && l[i+1] == '[' {
+					return scanUnsure
+				}
+			default:
+				if wordStart && isKeywordAt(l[i:]) {
+					return scanUnsure
+				}
+			}
+			wordStart = c == ';' || c == '&' || c == '|'
+			prev, last = last, c
+		}
+		if state == plain && !joined {
+			// A line break ends a command unless an operator wants more.
+			if last == '|' || last == '&' && prev == '&' {
+				continue
+			}
+			prev, last = 0, ';'
+		}
 	}
-	return n%2 == 1
+	if state != plain || last == '|' || last == '&' && prev == '&' {
+		return scanIncomplete
+	}
+	return scanComplete
 }
 
-// mayContinue is a cheap filter: a line without quotes, brackets,
-// redirections, operators or compound-command keywords cannot leave a
-// command open, so the shell parser need not see it.
-func mayContinue(l string) bool {
-	if strings.ContainsAny(l, "'\"`{}()[]<|&\\") {
-		return true
+// isKeywordAt reports whether s starts with a word that opens or goes on
+// with a compound command.
+func isKeywordAt(s string) bool {
+	n := 0
+	for n < len(s) && s[n] >= 'a' && s[n] <= 'z' {
+		n++
 	}
-	for _, w := range strings.FieldsFunc(l, func(r rune) bool { return r == ' ' || r == '\t' || r == ';' }) {
-		switch w {
-		case "if", "then", "else", "elif", "for", "while", "until", "do", "case", "select", "function", "coproc":
-			return true
-		}
-		if strings.HasPrefix(w, "#") {
-			break
-		}
+	if n < 2 || n < len(s) && !strings.ContainsRune(" \t;&|", rune(s[n])) {
+		return false
+	}
+	switch s[:n] {
+	case "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "select", "function", "coproc":
+		return true
 	}
 	return false
 }

@@ -1,0 +1,75 @@
+package parser
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"testing"
+	"time"
+)
+
+// article builds an article of about size bytes in the format of ext:
+// prose, sessions of every kind, and code in other languages.
+func article(ext string, size int) []byte {
+	var b strings.Builder
+	for i := 0; b.Len() < size; i++ {
+		c := ruleCases[i%len(ruleCases)]
+		var doc string
+		switch ext {
+		case ".md":
+			doc, _ = mdDoc(c.lang, c.body)
+			doc += "Some *prose* with `code` and a [link](http://example.com), long enough to look like a paragraph.\n\n" +
+				"- a list item\n- another one\n\n```python\nprint('not a session')\n```\n\n"
+		case ".rst":
+			doc, _ = rstDoc(c.lang, c.body)
+			doc += "\nSome *prose* with ``code`` and a `link <http://example.com>`_, long enough to look like a paragraph.\n\n" +
+				".. code-block:: python\n\n   print('not a session')\n\n"
+		case ".html":
+			doc = fmt.Sprintf(`<div class="highlight-%s"><div class="highlight"><pre>%s</pre></div></div>`, c.lang, html.EscapeString(c.body)) +
+				"\n<p>Some <em>prose</em> with <code>code</code> and a <a href=\"http://example.com\">link</a>.</p>\n"
+		}
+		b.WriteString(doc)
+	}
+	if ext == ".html" {
+		return []byte("<html><body>\n" + b.String() + "</body></html>\n")
+	}
+	return []byte(b.String())
+}
+
+func benchmarkParse(b *testing.B, ext string) {
+	src := article(ext, 10<<20)
+	b.SetBytes(int64(len(src)))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Parse("bench"+ext, src, Config{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarkdown(b *testing.B) { benchmarkParse(b, ".md") }
+func BenchmarkRST(b *testing.B)      { benchmarkParse(b, ".rst") }
+func BenchmarkHTML(b *testing.B)     { benchmarkParse(b, ".html") }
+
+// TestLargeMarkdown guards against a slowdown on a 10 MB Markdown article;
+// the benchmarks measure the speed. The bound is loose because test
+// machines may be loaded, slow or running -race.
+func TestLargeMarkdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input")
+	}
+	src := article(".md", 10<<20)
+	start := time.Now()
+	doc, err := Parse("big.md", src, Config{})
+	d := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Steps()) < 10000 {
+		t.Errorf("only %d steps", len(doc.Steps()))
+	}
+	t.Logf("%d bytes, %d steps in %v", len(src), len(doc.Steps()), d)
+	if d > 5*time.Second {
+		t.Errorf("parsing 10 MB of Markdown took %v", d)
+	}
+}

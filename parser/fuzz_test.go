@@ -1,0 +1,96 @@
+package parser
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// fuzzParse parses src in the format of ext and checks what must hold for any
+// input: no panic (the fuzzer catches those), no hang, and steps whose
+// positions make sense.
+func fuzzParse(t *testing.T, ext string, src []byte) {
+	start := time.Now()
+	doc, err := Parse("fuzz"+ext, src, Config{Prompts: []string{"mysql> "}})
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("parsing %d bytes took %v", len(src), d)
+	}
+	if err != nil {
+		if _, ok := err.(*Error); !ok {
+			t.Fatalf("error of type %T: %v", err, err)
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error on several lines: %q", err)
+		}
+		return
+	}
+	lines := strings.Count(string(src), "\n") + 1
+	pos := 0
+	for _, s := range doc.Steps() {
+		if s.Line < 1 || s.Line > lines {
+			t.Fatalf("step line %d outside 1..%d", s.Line, lines)
+		}
+		if !s.Editable {
+			continue
+		}
+		if s.OutputStart < pos || s.OutputEnd < s.OutputStart || s.OutputEnd > len(src) {
+			t.Fatalf("step %d: output %d..%d after %d in %d bytes", s.Line, s.OutputStart, s.OutputEnd, pos, len(src))
+		}
+		pos = s.OutputEnd
+	}
+}
+
+func FuzzMarkdown(f *testing.F) {
+	for _, c := range ruleCases {
+		s, _ := mdDoc(c.lang, c.body)
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ".md", src) })
+}
+
+func FuzzRST(f *testing.F) {
+	for _, c := range ruleCases {
+		s, _ := rstDoc(c.lang, c.body)
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ".rst", src) })
+}
+
+func FuzzHTML(f *testing.F) {
+	for _, c := range ruleCases {
+		s, _ := htmlDoc(c.lang, c.body)
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ".html", src) })
+}
+
+// FuzzSplit drives the step splitter directly with a block body and a
+// language.
+func FuzzSplit(f *testing.F) {
+	for _, c := range ruleCases {
+		f.Add(c.lang, c.body)
+	}
+	f.Fuzz(func(t *testing.T, lang, body string) {
+		p := &parse{doc: &Document{Path: "fuzz", Format: Markdown}, prompts: newPromptSet([]string{"> ", "mysql> "}), sh: getShell()}
+		defer putShell(p.sh)
+		b := &block{lang: lang, editable: true}
+		off := 0
+		for i, l := range strings.SplitAfter(body, "\n") {
+			b.lines = append(b.lines, srcLine{text: strings.TrimSuffix(l, "\n"), num: i + 1, start: off, end: off + len(l)})
+			off += len(l)
+		}
+		start := time.Now()
+		steps, err := p.split(b)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("splitting %d bytes took %v", len(body), d)
+		}
+		if err != nil {
+			return
+		}
+		for _, s := range steps {
+			if s.Command == "" || strings.HasSuffix(s.Expected, "\n") {
+				t.Fatalf("bad step %+v", s)
+			}
+		}
+	})
+}
