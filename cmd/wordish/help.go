@@ -42,6 +42,13 @@ func help(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "usage: wordish %s\n\n%s.\n", name, summaries[name])
 			return exitOK
 		}
+		// Help that was asked for belongs on stdout (so it can be piped
+		// to a pager); subcommands built on the flag package print their
+		// usage to stderr, so point stderr at stdout for this call (the
+		// process ends right after).
+		saved := os.Stderr
+		os.Stderr = os.Stdout
+		defer func() { os.Stderr = saved }()
 		return cmd([]string{"--help"})
 	}
 	fmt.Fprint(stdout, `wordish replays the shell sessions of articles (Markdown, reStructuredText,
