@@ -53,9 +53,18 @@ const UpdateEnv = "WORDISH_UPDATE"
 // test failure saying to update the page's source.
 //
 // opts is the command line's settings; its zero value is what
-// `wordish run` does by default.
+// `wordish run` does by default. The VM sandbox is not available from go
+// test (it is the wordish program that boots it): opts.Sandbox "vm" fails
+// the test rather than run the article on the host.
+//
+// The -run pattern is a regular expression matched against each level
+// of the name: 'TestDocs/README.md/L42_' selects the step of line 42
+// without the one of line 420.
 func Test(t *testing.T, opts Options, patterns ...string) {
 	t.Helper()
+	if opts.Sandbox != "" && opts.Sandbox != "host" {
+		t.Fatalf("runner.Test: sandbox %q is not available from go test; use wordish run --sandbox %s", opts.Sandbox, opts.Sandbox)
+	}
 	paths, err := expandPatterns(patterns)
 	if err != nil {
 		t.Fatal(err)
