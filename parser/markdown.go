@@ -22,7 +22,7 @@ func (p *parse) markdown() error {
 	off := bomLen(src)
 	body := src[off:]
 	root := mdParser.Parse(text.NewReader(body))
-	li := newLineIndex(body)
+	li := newLineCounter(body)
 	var err error
 	walkErr := ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
@@ -56,7 +56,7 @@ func (p *parse) markdown() error {
 			}
 			b.lines = append(b.lines, srcLine{
 				text:   t,
-				num:    li.line(seg.Start),
+				num:    li.lineOf(seg.Start),
 				start:  off + start,
 				end:    off + end,
 				prefix: string(body[start:seg.Start]),
@@ -72,7 +72,7 @@ func (p *parse) markdown() error {
 
 // mdBlockOptions reads a "<!-- wordish: OPTIONS -->" comment just before
 // the code block.
-func (p *parse) mdBlockOptions(n ast.Node, body []byte, li lineIndex) (Options, error) {
+func (p *parse) mdBlockOptions(n ast.Node, body []byte, li *lineCounter) (Options, error) {
 	h, ok := n.PreviousSibling().(*ast.HTMLBlock)
 	if !ok || h.Lines().Len() == 0 {
 		return Options{}, nil
@@ -92,7 +92,7 @@ func (p *parse) mdBlockOptions(n ast.Node, body []byte, li lineIndex) (Options, 
 	}
 	o, err := ParseOptions(string(m[1]))
 	if err != nil {
-		return Options{}, p.errorf(li.line(h.Lines().At(0).Start), "%v", err)
+		return Options{}, p.errorf(li.lineOf(h.Lines().At(0).Start), "%v", err)
 	}
 	return o, nil
 }

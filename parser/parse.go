@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -171,25 +170,30 @@ func (p *parse) addBlock(b *block) error {
 	return nil
 }
 
-// lineIndex holds the offsets at which lines start, to turn offsets into
-// line numbers.
-type lineIndex []int
-
-func newLineIndex(b []byte) lineIndex {
-	li := lineIndex{0}
-	for i := 0; ; {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return li
-		}
-		i += j + 1
-		li = append(li, i)
-	}
+// lineCounter turns offsets into 1-based line numbers. Blocks come in
+// document order, so it counts on from the last offset asked about
+// instead of indexing every line of a large file.
+type lineCounter struct {
+	src  []byte
+	off  int // offset of the start of line
+	line int
 }
 
-// line gives the 1-based line holding offset off.
-func (li lineIndex) line(off int) int {
-	return sort.Search(len(li), func(i int) bool { return li[i] > off })
+func newLineCounter(src []byte) *lineCounter { return &lineCounter{src: src, line: 1} }
+
+func (c *lineCounter) lineOf(off int) int {
+	off = min(off, len(c.src))
+	if off < c.off {
+		c.off, c.line = 0, 1
+	}
+	for {
+		i := bytes.IndexByte(c.src[c.off:off], '\n')
+		if i < 0 {
+			return c.line
+		}
+		c.off += i + 1
+		c.line++
+	}
 }
 
 // bomLen is the length of a leading UTF-8 byte order mark, which the

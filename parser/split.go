@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"sync"
@@ -229,7 +230,8 @@ func commandDirective(line string) (Options, optSet, bool, error) {
 // parser; the parser is only consulted for text that could be incomplete.
 type shell struct {
 	p   *syntax.Parser
-	buf strings.Builder
+	buf []byte
+	rd  bytes.Reader
 }
 
 var shellPool = sync.Pool{New: func() any {
@@ -247,12 +249,13 @@ func (s *shell) incomplete(lines []string) bool {
 	case scanIncomplete:
 		return true
 	}
-	s.buf.Reset()
+	s.buf = s.buf[:0]
 	for _, l := range lines {
-		s.buf.WriteString(l)
-		s.buf.WriteByte('\n')
+		s.buf = append(s.buf, l...)
+		s.buf = append(s.buf, '\n')
 	}
-	_, err := s.p.Parse(strings.NewReader(s.buf.String()), "")
+	s.rd.Reset(s.buf)
+	_, err := s.p.Parse(&s.rd, "")
 	if syntax.IsIncomplete(err) {
 		return true
 	}
