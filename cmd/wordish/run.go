@@ -192,10 +192,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if f.sandbox == "vm" && os.Getenv("WORDISH_IN_VM") == "" {
-		// TODO(vm engineer's cmd/wordish/sandbox.go): return sandboxRun(args)
-		// once it lands; until then the VM sandbox is not available.
-		fmt.Fprintln(stderr, "wordish: --sandbox vm is not available in this build")
-		return exitUsage
+		// The same run, by this binary, inside a throwaway VM (sandbox.go);
+		// inside it WORDISH_IN_VM is set and the run happens here.
+		return sandboxRun(args)
 	}
 	return replay(files, f, stdout, stderr)
 }
@@ -203,7 +202,33 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 // replay parses and replays the documents and reports; it is `wordish
 // run` once the flags are checked.
 func replay(files []string, f runFlags, stdout, stderr io.Writer) int {
+	return replayWith(files, f, replayHooks{}, stdout, stderr)
+}
+
+// replayHooks let another subcommand that replays (update) reuse replay;
+// every field is optional.
+type replayHooks struct {
+	// options adjusts the runner options (e.g. Update = true).
+	options func(*runner.Options)
+	// check refuses a parsed document before anything runs; the error is
+	// printed and the run ends with status 2.
+	check func(*parser.Document) error
+	// wrap wraps the reporter that all documents report to.
+	wrap func(runner.Reporter) runner.Reporter
+	// bad says whether a document's result makes the exit status 1;
+	// default: something failed or errored.
+	bad func(*runner.DocResult) bool
+	// after runs once the report is complete (not on usage errors) and
+	// returns a status to combine (the highest wins, a signal's first).
+	after func(stderr io.Writer) int
+}
+
+// replayWith is replay with hooks.
+func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Writer) int {
 	opts := f.options()
+	if h.options != nil {
+		h.options(&opts)
+	}
 	cfg := parser.Config{Format: opts.Format, Prompts: opts.Prompts}
 
 	// Parse everything first: a root step without root stops the whole
@@ -218,7 +243,7 @@ func replay(files []string, f runFlags, stdout, stderr io.Writer) int {
 			status = exitUsage
 		}
 	}
-	rootOK := true
+	rootOK := true // and the hook's check
 	for _, d := range docs {
 		if d == nil {
 			continue
@@ -226,6 +251,12 @@ func replay(files []string, f runFlags, stdout, stderr io.Writer) int {
 		if err := runner.CheckRoot(d); err != nil {
 			fmt.Fprintf(stderr, "wordish: %v\n", err)
 			rootOK = false
+		}
+		if h.check != nil {
+			if err := h.check(d); err != nil {
+				fmt.Fprintf(stderr, "wordish: %v\n", err)
+				rootOK = false
+			}
 		}
 	}
 	if !rootOK {
@@ -274,6 +305,13 @@ func replay(files []string, f runFlags, stdout, stderr io.Writer) int {
 	if len(reps) > 0 {
 		rep = multiReporter(append([]runner.Reporter{text}, reps...))
 	}
+	if h.wrap != nil {
+		rep = h.wrap(rep)
+	}
+	bad := h.bad
+	if bad == nil {
+		bad = func(r *runner.DocResult) bool { return r.Err != nil || !r.Counts().OK() }
+	}
 
 	// Signals: the first SIGINT/SIGTERM cancels the replay (the running
 	// command is interrupted, cleanup steps run, the report is printed);
@@ -313,8 +351,7 @@ func replay(files []string, f runFlags, stdout, stderr io.Writer) int {
 					rep.EndDoc(&runner.DocResult{Path: files[i], Err: errs[i]})
 					continue
 				}
-				res := runner.Run(ctx, docs[i], opts, rep)
-				if res.Err != nil || !res.Counts().OK() {
+				if bad(runner.Run(ctx, docs[i], opts, rep)) {
 					failed.Store(true)
 				}
 			}
@@ -332,6 +369,9 @@ func replay(files []string, f runFlags, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "wordish: %v\n", err)
 			status = exitUsage
 		}
+	}
+	if h.after != nil {
+		status = max(status, h.after(stderr))
 	}
 	if s, ok := got.Load().(os.Signal); ok {
 		return exitInterrupted + int(s.(syscall.Signal))
