@@ -108,6 +108,7 @@ func TestHTMLBlocks(t *testing.T) {
 		{"multi-line tag", "a.html", "<pre><span\nclass=\"gp\">$ </span>ls\nx</pre>", []stepWant{{2, "$ ", "ls", "x", ""}}},
 		{"entity-encoded prompt", "a.html", "<pre>&#36; ls\n</pre>", []stepWant{{1, "$ ", "ls", "", ""}}},
 		{"truncated html", "a.html", "<pre>$ ls\nx\n<span>y", []stepWant{{1, "$ ", "ls", "x\ny", ""}}},
+		{"pre the tree drops", "a.html", "<frameset><pre># comment\n</pre></frameset><pre>$ ls</pre><pre class=\"language-console\"># id</pre>", []stepWant{{2, "$ ", "ls", "", ""}}},
 		{"pre in textarea is text", "a.html", "<textarea><pre>$ ls</pre></textarea><pre>$ pwd</pre>", []stepWant{{1, "$ ", "pwd", "", ""}}},
 	})
 	doc, err := Parse("a.html", []byte("<pre>$ ls\n</pre>"), Config{})

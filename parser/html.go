@@ -56,9 +56,16 @@ func (p *parse) html() error {
 	})
 
 	pres := htmlPres(body)
+	if len(langs) != len(pres) {
+		// The tree and the token stream disagree (markup the tree builder
+		// drops, like a <pre> inside <frameset>): the languages cannot be
+		// matched to the blocks, so take none and read every block as a
+		// script, where "#" starts comments.
+		langs = nil
+	}
 	for i, pre := range pres {
-		lang := ""
-		if i < len(langs) {
+		lang := "sh"
+		if langs != nil {
 			lang = langs[i]
 		}
 		b := &block{lang: lang}
