@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,6 @@ type Session struct {
 	ctl     *os.File // the shell's script: ". batch" lines
 	priv    string   // private directory: batch and stop files
 	batchF  string
-	stopF   string
 	dir     string
 	ownDir  bool
 	events  chan event
@@ -56,7 +56,11 @@ type Session struct {
 	mu         sync.Mutex // one batch at a time
 	seq        int
 	batch      int
-	lastStatus int // of the last command run, restored as $?
+	lastStatus int  // of the last command run, restored as $?
+	slow       bool // markers written to the terminals by name
+	bash       bool
+	shellName  string
+	errPrefix  *regexp.Regexp // bash's prefix for errors in a batch
 
 	closeOnce sync.Once
 	closeErr  error
@@ -93,11 +97,10 @@ func Start(cfg Config) (*Session, error) {
 			s.cleanupFiles()
 		}
 	}()
-	if s.priv, err = os.MkdirTemp("", "wordish-ctl-"); err != nil {
+	if s.priv, err = os.MkdirTemp("", "w"); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
-	s.batchF = filepath.Join(s.priv, "batch")
-	s.stopF = filepath.Join(s.priv, "stop")
+	s.batchF = filepath.Join(s.priv, "b")
 	if cfg.Workdir == "" {
 		if s.dir, err = os.MkdirTemp("", "wordish-"); err != nil {
 			return nil, fmt.Errorf("session: %w", err)
@@ -135,7 +138,12 @@ func Start(cfg Config) (*Session, error) {
 	s.ctl = w
 
 	var args []string
-	if filepath.Base(path) == "bash" {
+	s.shellName = filepath.Base(path)
+	if s.shellName == "bash" {
+		s.bash = true
+		// bash names the sourced batch file and a line in its error
+		// messages; an interactive bash, as in a tutorial, says "bash: ".
+		s.errPrefix = regexp.MustCompile(regexp.QuoteMeta(s.batchF+": ") + `[^:\n]{1,24} [0-9]+: `)
 		args = append(args, "--noprofile", "--norc")
 	}
 	args = append(args, "-m")
@@ -170,8 +178,10 @@ func Start(cfg Config) (*Session, error) {
 	// Job control takes its terminal from standard error: set it up with
 	// the main terminal there. The INT trap keeps the shell alive when a
 	// job is interrupted; bash then aborts the line it is running.
-	setup := "exec 3<&- 2>&4 4>&-\ntrap : INT\nshopt -s expand_aliases 2>/dev/null\n" +
-		"__w_st() { return \"$1\"; }\n__w_s=0\n"
+	setup := "exec 3<&- 2>&4 4>&-\ntrap : INT\ntrap __w_x=1 39\nshopt -s expand_aliases 2>/dev/null\n" +
+		"__w_st() { return \"$1\"; }\n__w_s=0\n" +
+		"__w_end() { printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\"; printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >&2; }\n" +
+		"__w_endp() { __w_end \"$@\" >" + s.outTTY + " 2>" + s.errTTY + "; }\n"
 	if _, err := w.WriteString(setup); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("session: setup: %w", err)
@@ -182,10 +192,23 @@ func Start(cfg Config) (*Session, error) {
 // openTerm opens a pseudo-terminal of 80x24 whose output is not
 // post-processed (no LF → CRLF), so that raw bytes come back as written.
 func openTerm() (master, slave *os.File, err error) {
-	master, slave, err = pty.Open()
+	m, slave, err := pty.Open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("session: pty: %w", err)
 	}
+	// pty.Open leaves the master in blocking mode (it calls Fd): use a
+	// non-blocking copy, so that reads go through the poller and Close
+	// interrupts them.
+	fd, err := unix.FcntlInt(m.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+	m.Close()
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		slave.Close()
+		return nil, nil, fmt.Errorf("session: pty: %w", err)
+	}
+	master = os.NewFile(uintptr(fd), "/dev/ptmx")
 	if err = pty.Setsize(slave, &pty.Winsize{Rows: 24, Cols: 80}); err == nil {
 		err = termControl(slave, func(fd int) error {
 			t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
@@ -341,36 +364,99 @@ func quote(text string) string {
 	return "'" + strings.ReplaceAll(text, "'", `'\''`) + "'"
 }
 
-// script writes the shell text of a batch: for each command, a check of
-// the stop file (created by the Go side on a timeout or an interrupt), the
-// previous status restored, the command evaluated at top level, its end
-// markers on both terminals, and a return from the sourced file when its
-// status does not fit.
+// stopSig is the signal that tells the shell to stop the batch after the
+// command running now (its trap sets $__w_x, checked after each command).
+const stopSig = unix.Signal(39) // SIGRTMIN+5 in glibc's numbering
+
+// script writes the shell text of a batch. For each command: the previous
+// status restored as $? (statically when the expectation of the previous
+// command fixes it), the command evaluated at top level, its end markers on
+// both terminals, and a return from the sourced file when its status does
+// not fit or the stop signal came.
+//
+// The markers: with bash, one printf writes the standard output marker
+// and, through its own error message about an invalid number, the
+// standard error one ("BATCHFILE: line N: printf: MARKER: invalid
+// number"): a redirection costs more than the rest of a command's
+// overhead. In slow mode (a command may have redirected the shell's own
+// output with exec) and with other shells, two printf write plain markers
+// to the terminals, by name in slow mode.
 func (s *Session) script(cmds []Command, base int) []byte {
-	var b strings.Builder
-	b.WriteString("__w_s=" + strconv.Itoa(s.lastStatus) + "\n")
-	stop := quote(s.stopF)
-	mark := func(seq int) string {
-		return "'\\036" + s.nonce + ":" + strconv.Itoa(seq) + ":%s\\036' \"$__w_s\""
-	}
+	b := make([]byte, 0, 32+len(cmds)*(160+len(s.nonce)))
+	b = append(b, "__w_x=\n"...)
+	prev, known := s.lastStatus, true
 	for i, c := range cmds {
-		seq := base + i
-		b.WriteString("[ -e " + stop + " ] && return 0\n")
-		b.WriteString("__w_st \"$__w_s\" && :\neval " + quote(c.Text) + "\n")
-		m := mark(seq)
-		b.WriteString("__w_s=$?; printf " + m + " >" + s.outTTY + "; printf " + m + " >" + s.errTTY)
+		seq := strconv.Itoa(base + i)
+		switch {
+		case !known:
+			b = append(b, "__w_st \"$__w_s\" && :\n"...)
+		case prev != 0:
+			b = append(b, "__w_st "...)
+			b = strconv.AppendInt(b, int64(prev), 10)
+			b = append(b, " && :\n"...)
+		}
+		b = append(b, "eval "...)
+		b = appendQuoted(b, c.Text)
+		b = append(b, "\n__w_s=$?; printf '\\036"...)
+		b = append(b, s.nonce...)
+		b = append(b, ':')
+		b = append(b, seq...)
+		switch {
+		case s.slow:
+			b = append(b, ":%s\\036' \"$__w_s\" >"...)
+			b = append(b, s.outTTY...)
+			b = append(b, "; printf '\\036"...)
+			b = append(b, s.nonce...)
+			b = append(b, ':')
+			b = append(b, seq...)
+			b = append(b, ":%s\\036' \"$__w_s\" >"...)
+			b = append(b, s.errTTY...)
+		case s.bash:
+			b = append(b, ":%s\\036%.0d' \"$__w_s\" $'\\036'"...)
+			b = append(b, s.nonce...)
+			b = append(b, ':')
+			b = append(b, seq...)
+			b = append(b, ":\"$__w_s\"$'\\036' || :"...)
+		default:
+			b = append(b, ":%s\\036' \"$__w_s\"; printf '\\036"...)
+			b = append(b, s.nonce...)
+			b = append(b, ':')
+			b = append(b, seq...)
+			b = append(b, ":%s\\036' \"$__w_s\" >&2"...)
+		}
 		switch c.Expect {
 		case ExpectZero:
-			b.WriteString("; [ \"$__w_s\" = 0 ] || return 0\n")
+			b = append(b, "; [ \"$__w_s$__w_x\" = 0 ] || return 0\n"...)
+			prev, known = 0, true
 		case ExpectCode:
-			b.WriteString("; [ \"$__w_s\" = " + strconv.Itoa(c.Code) + " ] || return 0\n")
+			b = append(b, "; [ \"$__w_s$__w_x\" = "...)
+			b = strconv.AppendInt(b, int64(c.Code), 10)
+			b = append(b, " ] || return 0\n"...)
+			prev, known = c.Code, true
 		case ExpectNonzero:
-			b.WriteString("; [ \"$__w_s\" != 0 ] || return 0\n")
+			b = append(b, "; [ \"$__w_s\" != 0 ] && [ -z \"$__w_x\" ] || return 0\n"...)
+			known = false
 		default:
-			b.WriteString("\n")
+			b = append(b, "; [ -z \"$__w_x\" ] || return 0\n"...)
+			known = false
 		}
 	}
-	return []byte(b.String())
+	return b
+}
+
+func appendQuoted(b []byte, text string) []byte {
+	b = append(b, '\'')
+	for {
+		i := strings.IndexByte(text, '\'')
+		if i < 0 {
+			break
+		}
+		b = append(b, text[:i]...)
+		b = append(b, `'\''`...)
+		text = text[i+1:]
+	}
+	b = append(b, text...)
+	return append(b, '\'')
 }
 
 // RunBatch runs cmds in order and calls each with every command's result
@@ -390,7 +476,13 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	base := s.seq + 1
 	s.seq += len(cmds)
 	s.batch++
-	os.Remove(s.stopF)
+	for _, c := range cmds {
+		if !s.slow && strings.Contains(c.Text, "exec") {
+			// It may redirect the shell's own output: from now on the
+			// markers are written to the terminals by name.
+			s.slow = true
+		}
+	}
 	if err := os.WriteFile(s.batchF, s.script(cmds, base), 0o600); err != nil {
 		r := Result{Stderr: []byte("wordish: " + err.Error() + "\n"), Status: -1}
 		r.Transcript = r.Stderr
@@ -406,8 +498,13 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 
 	// The end of the batch is on a line of its own: an interrupt aborts
 	// the whole line being run (the sourcing), as Ctrl-C would.
-	end := fmt.Sprintf("'\\036%s:E%d:%%s\\036' \"$__w_e\"", s.nonce, s.batch)
-	line := ". " + quote(s.batchF) + "\n__w_e=$?; printf " + end + " >" + s.outTTY + "; printf " + end + " >" + s.errTTY + "\n"
+	// The shell reads these lines byte by byte (from a pipe): keep them
+	// short.
+	end := "\n__w_end $? "
+	if s.slow {
+		end = "\n__w_endp $? "
+	}
+	line := ". " + s.batchF + end + s.nonce + " " + strconv.Itoa(s.batch) + "\n"
 	start := time.Now()
 	if _, err := s.ctl.WriteString(line); err != nil {
 		// The shell is gone or going: let the loop see it die.
@@ -542,9 +639,7 @@ func (b *batchRun) stop(i, why int) {
 	if i < b.last {
 		b.last = i
 	}
-	if f, err := os.Create(s.stopF); err == nil {
-		f.Close()
-	}
+	unix.Kill(s.pid, stopSig)
 	pg := s.fgPgrp()
 	if pg > 0 {
 		unix.Kill(-pg, unix.SIGINT)

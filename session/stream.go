@@ -28,8 +28,12 @@ type event struct {
 	status int
 }
 
-// markMax bounds the text between a marker's prefix and its closing byte.
-const markMax = 32
+// markMax bounds the text between a marker's prefix and its closing byte;
+// wrapMax bounds the text of bash's error message around a marker.
+const (
+	markMax = 32
+	wrapMax = 400
+)
 
 // reader reads one terminal master and turns it into events: data, and
 // the markers the shell writes after each command and each batch:
@@ -39,14 +43,23 @@ const markMax = 32
 //
 // NONCE is random per session and never stored in the shell (it is only
 // in the sourced batch text, written as \036 escapes), so output cannot
-// forge a marker. A possible marker cut at the end of a read is held back
-// until the next read.
+// forge a marker. On standard error, a marker may come wrapped in bash's
+// error message, a line that starts with the batch file's name (see
+// Session.script): the whole line is the marker. A possible marker cut at
+// the end of a read is held back until the next read.
 func (s *Session) reader(f *os.File, stream int) {
 	defer s.readers.Done()
-	prefix := []byte("\x1e" + s.nonce + ":")
+	sc := scanner{mark: []byte("\x1e" + s.nonce + ":")}
+	if stream == 1 {
+		sc.wrap = []byte(s.batchF + ": ")
+	}
 	buf := make([]byte, 64<<10)
 	var carry []byte
-	send := func(ev event) bool {
+	emit := func(ev event) bool {
+		ev.stream = stream
+		if sc.wrap != nil && ev.kind == evData && bytes.Contains(ev.data, sc.wrap) {
+			ev.data = s.errPrefix.ReplaceAll(ev.data, []byte(s.shellName+": "))
+		}
 		select {
 		case s.events <- ev:
 			return true
@@ -60,62 +73,117 @@ func (s *Session) reader(f *os.File, stream int) {
 			var data []byte
 			if len(carry) > 0 {
 				data = append(carry, buf[:n]...)
-				carry = nil
 			} else {
 				data = append([]byte(nil), buf[:n]...)
 			}
-			for len(data) > 0 {
-				i := bytes.Index(data, prefix)
-				if i < 0 {
-					k := partialPrefix(data, prefix)
-					carry = append(carry, data[len(data)-k:]...)
-					data = data[:len(data)-k]
-					break
-				}
-				rest := data[i+len(prefix):]
-				j := bytes.IndexByte(rest[:min(len(rest), markMax)], 0x1e)
-				if j < 0 {
-					if len(rest) < markMax {
-						carry = append(carry, data[i:]...)
-						data = data[:i]
-						break
-					}
-					// Not a marker after all: pass the prefix as data.
-					if !send(event{stream: stream, data: data[:i+len(prefix)]}) {
-						return
-					}
-					data = rest
-					continue
-				}
-				ev, ok := parseMark(rest[:j])
-				if !ok {
-					if !send(event{stream: stream, data: data[:i+len(prefix)]}) {
-						return
-					}
-					data = rest
-					continue
-				}
-				if i > 0 && !send(event{stream: stream, data: data[:i]}) {
-					return
-				}
-				ev.stream = stream
-				if !send(ev) {
-					return
-				}
-				data = rest[j+1:]
-			}
-			if len(data) > 0 && !send(event{stream: stream, data: data}) {
+			var ok bool
+			if carry, ok = sc.scan(data, emit); !ok {
 				return
 			}
+			carry = append([]byte(nil), carry...)
 		}
 		if err != nil {
-			if len(carry) > 0 && !send(event{stream: stream, data: carry}) {
+			if len(carry) > 0 && !emit(event{data: carry}) {
 				return
 			}
-			send(event{stream: stream, kind: evEOF})
+			emit(event{kind: evEOF})
 			return
 		}
 	}
+}
+
+type scanner struct {
+	mark []byte // "\x1e" NONCE ":"
+	wrap []byte // start of bash's error message line, or nil
+}
+
+// scan emits data and marker events for data and returns the part to hold
+// back (a marker possibly cut short).
+func (sc *scanner) scan(data []byte, emit func(event) bool) ([]byte, bool) {
+	for len(data) > 0 {
+		j := bytes.Index(data, sc.mark)
+		if j < 0 {
+			k := len(data) - partialPrefix(data, sc.mark)
+			if h := sc.wrapHold(data[:k]); h < k {
+				k = h
+			}
+			if k > 0 && !emit(event{data: data[:k]}) {
+				return nil, false
+			}
+			return data[k:], true
+		}
+		rest := data[j+len(sc.mark):]
+		e := bytes.IndexByte(rest[:min(len(rest), markMax)], 0x1e)
+		var ev event
+		ok := e >= 0
+		if ok {
+			ev, ok = parseMark(rest[:e])
+		}
+		if !ok {
+			if e < 0 && len(rest) < markMax { // cut short
+				k := j
+				if w := sc.wrapStart(data[:j]); w >= 0 {
+					k = w
+				}
+				if k > 0 && !emit(event{data: data[:k]}) {
+					return nil, false
+				}
+				return data[k:], true
+			}
+			// Not a marker after all.
+			if !emit(event{data: data[:j+len(sc.mark)]}) {
+				return nil, false
+			}
+			data = rest
+			continue
+		}
+		start, end := j, j+len(sc.mark)+e+1
+		if w := sc.wrapStart(data[:j]); w >= 0 {
+			nl := bytes.IndexByte(data[end:], '\n')
+			switch {
+			case nl >= 0:
+				start, end = w, end+nl+1
+			case len(data)-w < wrapMax: // the end of the line is to come
+				if w > 0 && !emit(event{data: data[:w]}) {
+					return nil, false
+				}
+				return data[w:], true
+			}
+		}
+		if start > 0 && !emit(event{data: data[:start]}) {
+			return nil, false
+		}
+		if !emit(ev) {
+			return nil, false
+		}
+		data = data[end:]
+	}
+	return nil, true
+}
+
+// wrapStart is where the error message line that ends b starts, or -1.
+func (sc *scanner) wrapStart(b []byte) int {
+	if sc.wrap == nil {
+		return -1
+	}
+	from := max(0, len(b)-wrapMax)
+	w := bytes.LastIndex(b[from:], sc.wrap)
+	if w < 0 || bytes.IndexByte(b[from+w:], '\n') >= 0 {
+		return -1
+	}
+	return from + w
+}
+
+// wrapHold is where to hold b back from because an error message line
+// carrying a marker may be starting there, or len(b).
+func (sc *scanner) wrapHold(b []byte) int {
+	if sc.wrap == nil {
+		return len(b)
+	}
+	if w := sc.wrapStart(b); w >= 0 {
+		return w
+	}
+	return len(b) - partialPrefix(b, sc.wrap)
 }
 
 func parseMark(b []byte) (event, bool) {
