@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,11 @@ const JSONPackage = "wordish"
 // framing lines, indentation of messages, the final "ok"/"FAIL" package
 // lines) is that of a real `go test -json` run; a test in json_test.go
 // compares the two.
+//
+// The events of one document are held back until the document ends and
+// then written together, so that documents replayed in parallel (-j) do
+// not interleave in the stream: a reader of the raw stream, or a tool
+// that prints outputs as they come, sees each document whole.
 type JSONReporter struct {
 	mu      sync.Mutex
 	enc     *json.Encoder
@@ -40,11 +46,13 @@ type JSONReporter struct {
 	closed  bool
 	err     error                    // first write error
 	docs    map[string]*jsonDocState // documents in flight, by path
+	cur     *jsonDocState            // the document whose events are being emitted
 }
 
 type jsonDocState struct {
 	start  time.Time
 	failed bool
+	held   []jsonEvent // its events so far, written at EndDoc
 }
 
 // jsonEvent is test2json's event; field order and omission follow it.
@@ -69,7 +77,20 @@ func NewJSONReporter(w io.Writer) *JSONReporter {
 // emit writes one event; callers hold j.mu.
 func (j *JSONReporter) emit(action, test string, elapsed *float64, output *string) {
 	j.begin()
-	j.write(jsonEvent{Time: j.now(), Action: action, Package: JSONPackage, Test: test, Elapsed: elapsed, Output: output})
+	e := jsonEvent{Time: j.now(), Action: action, Package: JSONPackage, Test: test, Elapsed: elapsed, Output: output}
+	if j.cur != nil {
+		j.cur.held = append(j.cur.held, e)
+		return
+	}
+	j.write(e)
+}
+
+// flush writes the events held for doc.
+func (j *JSONReporter) flush(doc *jsonDocState) {
+	for _, e := range doc.held {
+		j.write(e)
+	}
+	doc.held = nil
 }
 
 // begin writes the package's "start" event, which opens every
@@ -132,7 +153,10 @@ func (j *JSONReporter) end(test, action string, d time.Duration) {
 func (j *JSONReporter) StartDoc(path string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.docs[path] = &jsonDocState{start: j.now()}
+	j.begin()
+	j.cur = &jsonDocState{start: j.now()}
+	defer func() { j.cur = nil }()
+	j.docs[path] = j.cur
 	j.emit("run", path, nil, nil)
 	j.output(path, "=== RUN   "+path+"\n")
 }
@@ -146,6 +170,8 @@ func (j *JSONReporter) Step(path string, r *StepResult) {
 		doc = &jsonDocState{start: j.now()}
 		j.docs[path] = doc
 	}
+	j.cur = doc
+	defer func() { j.cur = nil }()
 	test := path + "/" + StepName(r.Step)
 	j.emit("run", test, nil, nil)
 	j.output(test, "=== RUN   "+test+"\n")
@@ -171,9 +197,11 @@ func (j *JSONReporter) EndDoc(r *DocResult) {
 	delete(j.docs, r.Path)
 	if doc == nil {
 		doc = &jsonDocState{start: j.now()}
+		j.cur = doc
 		j.emit("run", r.Path, nil, nil)
 		j.output(r.Path, "=== RUN   "+r.Path+"\n")
 	}
+	j.cur = doc
 	if r.Err != nil {
 		doc.failed = true
 		msg := r.Err.Error()
@@ -197,6 +225,8 @@ func (j *JSONReporter) EndDoc(r *DocResult) {
 		d = j.now().Sub(doc.start)
 	}
 	j.end(r.Path, action, d)
+	j.cur = nil
+	j.flush(doc)
 }
 
 // Close writes the package-level result that ends a `go test -json`
@@ -210,7 +240,17 @@ func (j *JSONReporter) Close() error {
 	}
 	j.closed = true
 	if len(j.docs) > 0 {
+		// Documents that never ended (an interrupted run): what they did
+		// so far, then the package fails.
 		j.failed = true
+		paths := make([]string, 0, len(j.docs))
+		for p := range j.docs {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			j.flush(j.docs[p])
+		}
 	}
 	j.begin()
 	d := j.now().Sub(j.start)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,18 +172,17 @@ func TestJSONReporterAllPass(t *testing.T) {
 func TestJSONReporterConcurrent(t *testing.T) {
 	var buf bytes.Buffer
 	rep := NewJSONReporter(&buf)
-	done := make(chan bool)
+	var wg sync.WaitGroup
 	for i := range 8 {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			d := sampleDocs()[0]
 			d.Path = fmt.Sprintf("doc%d.md", i)
 			replay(rep, []*DocResult{d})
-			done <- true
 		}()
 	}
-	for range 8 {
-		<-done
-	}
+	wg.Wait()
 	rep.Close()
 	evs := parseEvents(t, buf.Bytes())
 	fails := 0
@@ -193,6 +193,44 @@ func TestJSONReporterConcurrent(t *testing.T) {
 	}
 	if fails != 8 {
 		t.Errorf("%d documents failed, want 8", fails)
+	}
+	// Each document's events come together.
+	done := map[string]bool{}
+	cur := ""
+	for _, e := range evs {
+		doc, _, _ := strings.Cut(e.Test, "/")
+		if doc == cur || doc == "" {
+			continue
+		}
+		if done[doc] {
+			t.Fatalf("events of %s interleaved with others", doc)
+		}
+		done[cur], cur = true, doc
+	}
+}
+
+// TestJSONReporterInterrupted: a document that never ends is still
+// written, at Close, and fails the package.
+func TestJSONReporterInterrupted(t *testing.T) {
+	var buf bytes.Buffer
+	rep := NewJSONReporter(&buf)
+	d := sampleDocs()[1]
+	rep.StartDoc(d.Path)
+	rep.Step(d.Path, d.Steps[0])
+	replay(rep, sampleDocs()[2:]) // an unreadable document meanwhile
+	rep.Close()
+	evs := parseEvents(t, buf.Bytes())
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Action+" "+e.Test)
+	}
+	want := []string{
+		"start ", "run missing.md", "output missing.md", "output missing.md", "output missing.md", "fail missing.md",
+		"run b.md", "output b.md", "run b.md/L1_true", "output b.md/L1_true", "output b.md/L1_true", "pass b.md/L1_true",
+		"output ", "output ", "fail ",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
 
