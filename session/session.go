@@ -536,6 +536,7 @@ type batchRun struct {
 	endWait   bool
 	timerAt   time.Time
 	endStatus int
+	flush     bool // the terminal's input to flush at the end
 }
 
 type accum struct {
@@ -574,6 +575,9 @@ func (b *batchRun) loop() int {
 	}()
 	for {
 		if b.endSeen[0] && b.endSeen[1] {
+			if b.flush {
+				s.flushInput()
+			}
 			b.finish(false)
 			return b.reported
 		}
@@ -643,6 +647,13 @@ func (b *batchRun) stop(i, why int) {
 	pg := s.fgPgrp()
 	if pg > 0 {
 		unix.Kill(-pg, unix.SIGINT)
+	}
+	if pg == s.pid {
+		// A builtin runs (read, a loop): an end of file, as Ctrl-D,
+		// ends a read from the terminal; what it does not read is
+		// flushed at the end of the batch.
+		s.out.Write([]byte{4})
+		b.flush = true
 	}
 }
 
@@ -863,4 +874,14 @@ func closeInherited() {
 			unix.FcntlInt(uintptr(fd), unix.F_SETFD, fl|unix.FD_CLOEXEC)
 		}
 	}
+}
+
+// flushInput discards the terminal's pending input.
+func (s *Session) flushInput() {
+	fd, err := unix.Open(s.outTTY, unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIFLUSH)
+	unix.Close(fd)
 }
