@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ func Update(doc *parser.Document, results []*StepResult) (newSource []byte, chan
 		text       string
 	}
 	var edits []edit
+	written := map[*parser.Step][]string{}
 	for _, r := range results {
 		if r.Outcome != Failed || r.Step == nil {
 			continue
@@ -68,6 +70,7 @@ func Update(doc *parser.Document, results []*StepResult) (newSource []byte, chan
 			return nil, 0, fmt.Errorf("%s:%d: expected output position %d..%d outside the file", doc.Path, s.Line, s.OutputStart, s.OutputEnd)
 		}
 		lines := newExpected(s, r.Actual)
+		written[s] = lines
 		eol := "\n"
 		if doc.CRLF {
 			eol = "\r\n"
@@ -101,7 +104,59 @@ func Update(doc *parser.Document, results []*StepResult) (newSource []byte, chan
 		}
 	}
 	out.Write(doc.Source[pos:])
+	if changed > 0 {
+		if err := checkReparse(doc, out.Bytes(), written); err != nil {
+			return nil, 0, err
+		}
+	}
 	return out.Bytes(), changed, nil
+}
+
+// checkReparse parses the old and the new source alike and makes sure the
+// rewrite changed nothing but the expected outputs it meant to: the same
+// commands, and the new outputs read back as written. An output line that
+// reads as a prompt ("$ ls" printed by a command), or as the end of the
+// code block (a line of backticks in Markdown, a dedented line in reST),
+// would otherwise change the article's structure; such a step must be
+// edited by hand.
+func checkReparse(doc *parser.Document, src []byte, written map[*parser.Step][]string) error {
+	cfg := parser.Config{Format: doc.Format}
+	before, err := parser.Parse(doc.Path, doc.Source, cfg)
+	if err != nil {
+		// The caller's configuration (extra prompts) is needed to read
+		// this document: nothing to compare with.
+		return nil
+	}
+	after, err := parser.Parse(doc.Path, src, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: the rewritten article would not parse (%v); update it by hand", doc.Path, err)
+	}
+	old, nu := before.Steps(), after.Steps()
+	// Index the steps that were rewritten by their position in the
+	// document, as parsed with cfg.
+	byPos := map[int][]string{}
+	for s, lines := range written {
+		for i, o := range old {
+			if o.Line == s.Line && o.Command == s.Command {
+				byPos[i] = lines
+			}
+		}
+	}
+	for i := 0; i < len(old) || i < len(nu); i++ {
+		if i >= len(old) || i >= len(nu) || old[i].Command != nu[i].Command {
+			where := doc.Path
+			if i < len(nu) {
+				where = fmt.Sprintf("%s:%d (after the rewrite)", doc.Path, nu[i].Line)
+			}
+			return fmt.Errorf("%s: rewriting the expected outputs would change the article's steps near %s: "+
+				"an output line reads as a prompt or ends the code block; update it by hand", doc.Path, where)
+		}
+		if lines, ok := byPos[i]; ok && !slices.Equal(NormLines(nu[i].Expected), NormLines(strings.Join(lines, "\n"))) {
+			return fmt.Errorf("%s:%d: the new expected output would not read back as written "+
+				"(an output line reads as a prompt or ends the code block); update it by hand", doc.Path, old[i].Line)
+		}
+	}
+	return nil
 }
 
 // maxAlign bounds the alignment table (old lines × new lines); beyond it

@@ -321,3 +321,25 @@ func TestUpdateFixture(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateRefusesStructureChange: a new output that would read as more
+// steps, or close the code block early, is refused rather than written.
+func TestUpdateRefusesStructureChange(t *testing.T) {
+	tests := []struct{ name, src, actual, err string }{
+		{"prompt in output", "```console\n$ cat log\nold\n$ echo end\nend\n```\n", "x\n$ rm -rf tmp\ny\n", "update it by hand"},
+		{"fence in output", "```console\n$ cat a.md\nold\n```\n\n```console\n$ echo x\nx\n```\n", "# A\n```\ncode\n", "update it by hand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := parser.Parse("x.md", []byte(tt.src), parser.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &StepResult{Step: doc.Steps()[0], Outcome: Failed, Actual: tt.actual}
+			_, _, err = Update(doc, []*StepResult{r})
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("err = %v, want one saying %q", err, tt.err)
+			}
+		})
+	}
+}
