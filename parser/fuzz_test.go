@@ -10,6 +10,7 @@ import (
 // input: no panic (the fuzzer catches those), no hang, and steps whose
 // positions make sense.
 func fuzzParse(t *testing.T, ext string, src []byte) {
+	defer watchdog()()
 	start := time.Now()
 	doc, err := Parse("fuzz"+ext, src, Config{Prompts: []string{"mysql> "}})
 	if d := time.Since(start); d > 2*time.Second {
@@ -79,6 +80,7 @@ func FuzzSplit(f *testing.F) {
 			b.lines = append(b.lines, srcLine{text: strings.TrimSuffix(l, "\n"), num: i + 1, start: off, end: off + len(l)})
 			off += len(l)
 		}
+		defer watchdog()()
 		start := time.Now()
 		steps, err := p.split(b)
 		if d := time.Since(start); d > 2*time.Second {
@@ -93,4 +95,12 @@ func FuzzSplit(f *testing.F) {
 			}
 		}
 	})
+}
+
+// watchdog crashes the fuzzing process when one input takes too long, so
+// that the fuzzer records it as a failure instead of stalling; call the
+// function it returns when done.
+func watchdog() func() {
+	t := time.AfterFunc(10*time.Second, func() { panic("input took more than 10s") })
+	return func() { t.Stop() }
 }
