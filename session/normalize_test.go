@@ -1,0 +1,50 @@
+package session
+
+import "testing"
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, raw, want string
+	}{
+		{"empty", "", ""},
+		{"plain", "a\nb\n", "a\nb\n"},
+		{"no final newline", "a\nb", "a\nb"},
+		{"crlf", "a\r\nb\r\n", "a\nb\n"},
+		{"cr overwrite", "50%\r100%\n", "100%\n"},
+		{"cr shorter keeps the rest", "Progress 10%\rDone\n", "Doneress 10%\n"},
+		{"cr then erase line", "Progress 10%\r\x1b[KDone\n", "Done\n"},
+		{"erase whole line", "abc\x1b[2K\rxy\n", "xy\n"},
+		{"progress bar", "[#   ] 25%\r[##  ] 50%\r[####] 100%\n", "[####] 100%\n"},
+		{"trailing cr", "abc\r", "abc"},
+		{"backspace", "abc\b\bXY\n", "aXY\n"},
+		{"backspace at start", "\b\bab\n", "ab\n"},
+		{"spinner", "wait |\b/\b-\b\\\bok\n", "wait ok\n"},
+		{"colours", "\x1b[1;31mred\x1b[0m \x1b[38;5;208mx\x1b[m\n", "red x\n"},
+		{"osc title", "\x1b]0;title\x07text\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\\n", "textlink\n"},
+		{"charset and keypad", "\x1b(Bab\x1b=c\x1b>\n", "abc\n"},
+		{"private modes", "\x1b[?25lhidden cursor\x1b[?25h\x1b[?2004h\n", "hidden cursor\n"},
+		{"cursor moves", "abc\x1b[2Dx\x1b[3Cy\x1b[1Gz\n", "zxc  y\n"},
+		{"nul and bel", "a\x00b\x07c\n", "abc\n"},
+		{"tab kept", "a\tb\n", "a\tb\n"},
+		{"invalid utf-8", "a\xffb\xc3\n", "a\ufffdb\ufffd\n"},
+		{"utf-8 overwrite", "héllo\rHÉ\n", "HÉllo\n"},
+		{"c1 csi ignored", "a\u009bb\n", "ab\n"},
+		{"escape at end", "abc\x1b", "abc"},
+		{"unfinished csi", "abc\x1b[1;3", "abc"},
+		{"lines independent", "one\rtwo\nthree\n", "two\nthree\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Normalize([]byte(tt.raw)); got != tt.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	f.Add([]byte("a\r\x1b[Kb\x08\n\xff"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		Normalize(raw) // must not panic
+	})
+}
