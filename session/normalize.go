@@ -138,7 +138,7 @@ func csi(final byte, params string, line *[]rune, col *int) {
 	n := 0
 	first, _, _ := strings.Cut(params, ";")
 	for _, c := range first {
-		if c >= '0' && c <= '9' {
+		if c >= '0' && c <= '9' && n < maxMove {
 			n = n*10 + int(c-'0')
 		}
 	}
@@ -157,10 +157,13 @@ func csi(final byte, params string, line *[]rune, col *int) {
 			*line = (*line)[:0]
 		}
 	case 'C':
-		*col += max(n, 1)
+		*col = min(*col+max(n, 1), max(*col, maxMove))
 	case 'D':
 		*col = max(*col-max(n, 1), 0)
 	case 'G':
-		*col = max(n, 1) - 1
+		*col = min(max(n, 1)-1, maxMove)
 	}
 }
+
+// maxMove bounds cursor moves, so that a sequence cannot make a huge line.
+const maxMove = 4096

@@ -1,6 +1,9 @@
 package session
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	tests := []struct {
@@ -31,6 +34,7 @@ func TestNormalize(t *testing.T) {
 		{"c1 csi ignored", "a\u009bb\n", "ab\n"},
 		{"escape at end", "abc\x1b", "abc"},
 		{"unfinished csi", "abc\x1b[1;3", "abc"},
+		{"huge move", "a\x1b[99999999999999999999Cb\n", "a" + strings.Repeat(" ", 4095) + "b\n"},
 		{"lines independent", "one\rtwo\nthree\n", "two\nthree\n"},
 	}
 	for _, tt := range tests {
