@@ -121,7 +121,7 @@ func sandboxMain(args []string, stdout, stderr io.Writer) int {
 type sandboxOutput struct{ guest, host string }
 
 // sandboxArgs rewrites the run subcommand's arguments for the guest: the
-// --sandbox flags go, documents get absolute paths, and --json/--junit
+// --sandbox flags go, and --json/--junit
 // files are written into the shared directory share. It also reports
 // whether --sandbox-install was given.
 func sandboxArgs(args []string, share string) (out []string, outputs []sandboxOutput, install bool) {
@@ -136,15 +136,10 @@ func sandboxArgs(args []string, share string) (out []string, outputs []sandboxOu
 		b, ok := fl.Value.(interface{ IsBoolFlag() bool })
 		return ok && b.IsBoolFlag()
 	}
-	file := func(a string) string {
-		if a == "-" || filepath.IsAbs(a) {
-			return a
-		}
-		if abs, err := filepath.Abs(a); err == nil {
-			return abs
-		}
-		return a
-	}
+	// The guest starts in the host's current directory and sees the host's
+	// files at the same paths, so documents named relative to it are found
+	// as they are, and the report names them as the user did.
+	file := func(a string) string { return a }
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wordish-go/wordish/session"
+)
+
+func TestSandboxArgs(t *testing.T) {
+	share := "/tmp/share"
+	tests := []struct {
+		in      []string
+		out     []string
+		outputs []sandboxOutput
+		install bool
+	}{
+		{[]string{"--sandbox", "vm", "a.md"}, []string{"a.md"}, nil, false},
+		{[]string{"--sandbox=vm", "-v", "a.md", "--sandbox-install", "b.rst"}, []string{"--v", "a.md", "b.rst"}, nil, true},
+		{[]string{"--json", "out.json", "--junit=j.xml", "a.md"},
+			[]string{"--json=/tmp/share/json", "--junit=/tmp/share/junit", "a.md"},
+			[]sandboxOutput{{"/tmp/share/json", "out.json"}, {"/tmp/share/junit", "j.xml"}}, false},
+		{[]string{"-json=-", "-j", "2", "--timeout", "5s", "a.md"}, []string{"--json=-", "--j=2", "--timeout=5s", "a.md"}, nil, false},
+		{[]string{"--env", "A=1", "--", "--sandbox", "x.md"}, []string{"--env=A=1", "--", "--sandbox", "x.md"}, nil, false},
+	}
+	for _, tt := range tests {
+		out, outputs, install := sandboxArgs(tt.in, share)
+		if !reflect.DeepEqual(out, tt.out) || !reflect.DeepEqual(outputs, tt.outputs) || install != tt.install {
+			t.Errorf("sandboxArgs(%q) = %q, %v, %v; want %q, %v, %v", tt.in, out, outputs, install, tt.out, tt.outputs, tt.install)
+		}
+	}
+}
+
+// sandboxSkip skips a test that boots the VM sandbox when it cannot run.
+func sandboxSkip(t *testing.T, pkgs ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots the VM sandbox; skipped with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the VM sandbox needs root")
+	}
+	if m := session.VMMissing(pkgs...); m != nil {
+		t.Skipf("the VM sandbox needs: apt-get install %s", strings.Join(m, " "))
+	}
+}
+
+// sandboxWired skips when `run` does not hand --sandbox vm to sandboxRun
+// yet (run.go belongs to the runner; see the TODO there).
+func sandboxWired(t *testing.T, stderr string) {
+	t.Helper()
+	if strings.Contains(stderr, "not available in this build") {
+		t.Skip("wordish run does not call sandboxRun yet: " + strings.TrimSpace(stderr))
+	}
+}
+
+// TestSandboxSIGTERM sends SIGTERM to wordish while the guest runs a
+// document: the document's cleanup step runs in the guest, wordish exits
+// 143, and no process or temporary file of the sandbox is left.
+func TestSandboxSIGTERM(t *testing.T) {
+	sandboxSkip(t)
+	dir := t.TempDir()
+	tmp := t.TempDir()
+	doc := filepath.Join(dir, "long.md")
+	os.WriteFile(doc, []byte("```console\n# echo started\nstarted\n# sleep 600\n```\n\n<!-- wordish: cleanup -->\n```console\n# echo cleaning up\ncleaning up\n```\n"), 0o644)
+
+	cmd := exec.Command(binary, "run", "--sandbox", "vm", "-v", doc)
+	cmd.Env = append(testEnv(), "TMPDIR="+tmp)
+	var out, errb lockedBuf
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(3 * time.Minute)
+wait:
+	for !strings.Contains(out.String(), "PASS") {
+		select {
+		case <-done:
+			sandboxWired(t, errb.String())
+			t.Fatalf("wordish ended early; stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+		case <-deadline:
+			break wait
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(out.String(), "PASS") {
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		t.Fatalf("the first step never passed; stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+	time.Sleep(time.Second) // let the guest start `sleep 600`
+	begin := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := <-done
+	code := cmd.ProcessState.ExitCode()
+	if code != 143 {
+		t.Errorf("exit status %d (%v), want 143", code, err)
+	}
+	if d := time.Since(begin); d > 60*time.Second {
+		t.Errorf("took %v to stop", d)
+	}
+	if !strings.Contains(out.String(), "cleaning up") {
+		t.Errorf("the cleanup step did not run; stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+	assertNothingLeft(t, tmp)
+}
+
+// assertNothingLeft checks that no process mentions dir on its command
+// line and that dir is empty.
+func assertNothingLeft(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		cl, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cl, []byte(dir)) {
+			t.Errorf("process left behind: %s: %s", e.Name(), bytes.ReplaceAll(cl, []byte{0}, []byte{' '}))
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		for _, e := range left {
+			t.Errorf("left in TMPDIR: %s", e.Name())
+		}
+	}
+}
+
+// lockedBuf is a bytes.Buffer for one writer and one reader.
+type lockedBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
