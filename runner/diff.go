@@ -21,8 +21,91 @@ const (
 )
 
 type editOp struct {
-	kind byte // ' ', '-' or '+'
-	a, b int  // line index in expected (for ' ' and '-') and actual (' ' and '+')
+	kind byte // ' ', '-', '+'; with wildcard lines also '.' and 'w'
+	a, b int  // line index in expected (for ' ', '-', '.') and actual (' ', '+', 'w')
+}
+
+// Op kinds of a diff with wildcard lines: '.' is the "..." line itself,
+// shown as context and counted on the expected side; 'w' is an actual
+// line the wildcard absorbed, counted on the actual side and shown behind
+// "~" (neither expected nor unexpected: matched by the "..." above it).
+const (
+	opWildLine = '.'
+	opAbsorbed = 'w'
+)
+
+// maxWildCells bounds the alignment table of wildDiff (n*m cells).
+const maxWildCells = 1 << 21
+
+// wildDiff aligns expected lines, some of which (wild) match any number
+// of actual lines, with actual lines, by dynamic programming over the
+// n*m table: the cheapest script in inserted and deleted lines where a
+// wild line costs nothing whatever it absorbs. It returns nil when the
+// table would be too large.
+func wildDiff(n, m int, eq func(i, j int) bool, wild func(i int) bool) []editOp {
+	if (n+1)*(m+1) > maxWildCells {
+		return nil
+	}
+	w := m + 1
+	cost := make([]int32, (n+1)*w)
+	for i := n; i >= 0; i-- {
+		for j := m; j >= 0; j-- {
+			var c int32
+			switch {
+			case i == n:
+				c = int32(m - j)
+			case wild(i):
+				c = cost[(i+1)*w+j]
+				if j < m && cost[i*w+j+1] < c {
+					c = cost[i*w+j+1]
+				}
+			default:
+				c = 1 + cost[(i+1)*w+j]
+				if j < m {
+					c = min(c, 1+cost[i*w+j+1])
+					if eq(i, j) {
+						c = min(c, cost[(i+1)*w+j+1])
+					}
+				}
+			}
+			cost[i*w+j] = c
+		}
+	}
+	var ops []editOp
+	i, j := 0, 0
+	shown := -1 // the wild line last shown
+	for i < n || j < m {
+		c := cost[i*w+j]
+		switch {
+		case i == n:
+			ops = append(ops, editOp{'+', i, j})
+			j++
+		case wild(i):
+			if shown != i {
+				ops = append(ops, editOp{opWildLine, i, j})
+				shown = i
+			}
+			// Leave the wildcard as soon as that costs nothing more, so
+			// it absorbs as little as it can.
+			if cost[(i+1)*w+j] == c || j == m {
+				i++
+			} else {
+				ops = append(ops, editOp{opAbsorbed, i, j})
+				j++
+			}
+		case j < m && eq(i, j) && cost[(i+1)*w+j+1] == c:
+			ops = append(ops, editOp{' ', i, j})
+			i++
+			j++
+		case cost[(i+1)*w+j]+1 == c:
+			ops = append(ops, editOp{'-', i, j})
+			i++
+		default:
+			ops = append(ops, editOp{'+', i, j})
+			j++
+		}
+	}
+	return ops
 }
 
 // lineDiff returns the edit script turning a (n lines) into b (m lines).
@@ -135,13 +218,26 @@ func myers(a0, a1, b0, b1 int, eq func(i, j int) bool) []editOp {
 // or "" when eq finds them equal. eq(i, j) says whether expected line i
 // matches actual line j; nil means string equality.
 func UnifiedDiff(expected, actual []string, eq func(i, j int) bool) string {
+	return UnifiedDiffWild(expected, actual, eq, nil)
+}
+
+// UnifiedDiffWild is UnifiedDiff where the expected lines for which wild
+// is true match any number of actual lines (a "..." line): they show as
+// context, and the actual lines they absorb follow them behind "~".
+func UnifiedDiffWild(expected, actual []string, eq func(i, j int) bool, wild func(i int) bool) string {
 	if eq == nil {
 		eq = func(i, j int) bool { return expected[i] == actual[j] }
 	}
-	ops := lineDiff(len(expected), len(actual), eq)
+	var ops []editOp
+	if wild != nil {
+		ops = wildDiff(len(expected), len(actual), eq, wild)
+	}
+	if ops == nil {
+		ops = lineDiff(len(expected), len(actual), eq)
+	}
 	changed := false
 	for _, op := range ops {
-		if op.kind != ' ' {
+		if op.kind == '-' || op.kind == '+' {
 			changed = true
 			break
 		}
@@ -154,7 +250,7 @@ func UnifiedDiff(expected, actual []string, eq func(i, j int) bool) string {
 	for i := 0; i < len(ops); {
 		// Find the next change, then extend the hunk while changes are
 		// within 2*context lines of each other.
-		for i < len(ops) && ops[i].kind == ' ' {
+		for i < len(ops) && !isChange(ops[i]) {
 			i++
 		}
 		if i == len(ops) {
@@ -163,7 +259,7 @@ func UnifiedDiff(expected, actual []string, eq func(i, j int) bool) string {
 		start := max(i-diffContext, 0)
 		end := i
 		for j := i; j < len(ops); j++ {
-			if ops[j].kind != ' ' {
+			if isChange(ops[j]) {
 				end = j + 1
 			} else if j-end >= 2*diffContext {
 				break
@@ -176,16 +272,18 @@ func UnifiedDiff(expected, actual []string, eq func(i, j int) bool) string {
 	return sb.String()
 }
 
+func isChange(op editOp) bool { return op.kind == '-' || op.kind == '+' }
+
 func writeHunk(sb *strings.Builder, ops []editOp, expected, actual []string) {
 	aStart, bStart, aLen, bLen := -1, -1, 0, 0
 	for _, op := range ops {
-		if op.kind != '+' {
+		if op.kind != '+' && op.kind != opAbsorbed {
 			if aStart < 0 {
 				aStart = op.a
 			}
 			aLen++
 		}
-		if op.kind != '-' {
+		if op.kind != '-' && op.kind != opWildLine {
 			if bStart < 0 {
 				bStart = op.b
 			}
@@ -200,9 +298,16 @@ func writeHunk(sb *strings.Builder, ops []editOp, expected, actual []string) {
 	}
 	fmt.Fprintf(sb, "@@ -%s +%s @@\n", hunkRange(aStart, aLen), hunkRange(bStart, bLen))
 	for _, op := range ops {
-		sb.WriteByte(op.kind)
 		switch op.kind {
-		case '+':
+		case opAbsorbed:
+			sb.WriteByte('~')
+		case opWildLine:
+			sb.WriteByte(' ')
+		default:
+			sb.WriteByte(op.kind)
+		}
+		switch op.kind {
+		case '+', opAbsorbed:
 			sb.WriteString(Visible(actual[op.b]))
 		default:
 			sb.WriteString(Visible(expected[op.a]))

@@ -125,6 +125,33 @@ func TestLineDiffHuge(t *testing.T) {
 	}
 }
 
+func TestUnifiedDiffWild(t *testing.T) {
+	tests := []struct {
+		name     string
+		exp, act string
+		want     string
+	}{
+		{"wildcard fits", "a\n...\nd", "a\nb\nc\nd", ""},
+		{"wildcard absorbs, last line differs", "first\n...\nfourth", "first\nsecond\nthird",
+			"--- expected\n+++ actual\n@@ -2,2 +2,2 @@\n ...\n~second\n~third\n-fourth\n"},
+		{"wildcard absorbs as little as it can", "first\n...\nlast", "first\na\nlast\nx",
+			"--- expected\n+++ actual\n@@ -2,2 +2,3 @@\n ...\n~a\n last\n+x\n"},
+		{"empty wildcard", "a\n...\nb", "a\nc",
+			"--- expected\n+++ actual\n@@ -1,3 +1,2 @@\n a\n ...\n~c\n-b\n"},
+	}
+	wild := func(lines []string) func(int) bool {
+		return func(i int) bool { return lines[i] == "..." }
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, a := strings.Split(tt.exp, "\n"), strings.Split(tt.act, "\n")
+			if got := UnifiedDiffWild(e, a, nil, wild(e)); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestVisible(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain text", "plain text"},

@@ -360,10 +360,14 @@ func judgeOutput(sr *StepResult, m *Matcher) {
 	}
 	// Show the diff against whichever candidate is closer.
 	exp := NormLines(sr.Step.Expected)
+	var wild func(i int) bool // "..." lines absorb actual lines in the diff too
+	if m.kind == kindGlob || m.kind == kindRegex {
+		wild = func(i int) bool { return strings.TrimSpace(exp[i]) == ellipsis }
+	}
 	best := -1
 	for _, c := range candidates {
 		act := NormLines(c)
-		d := UnifiedDiff(exp, act, func(i, j int) bool { return m.LineEqual(exp[i], act[j], i) })
+		d := UnifiedDiffWild(exp, act, func(i, j int) bool { return m.LineEqual(exp[i], act[j], i) }, wild)
 		if n := diffSize(d); best < 0 || n < best {
 			best, sr.Actual, sr.Diff = n, c, d
 		}
