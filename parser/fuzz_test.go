@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // fuzzParse parses src in the format of ext and checks what must hold for any
@@ -103,4 +105,28 @@ func FuzzSplit(f *testing.F) {
 func watchdog() func() {
 	t := time.AfterFunc(10*time.Second, func() { panic("input took more than 10s") })
 	return func() { t.Stop() }
+}
+
+// FuzzQuickScan checks the quick scan against the bash parser: when the
+// scan says a command is complete, the parser must not want more lines.
+func FuzzQuickScan(f *testing.F) {
+	for _, c := range ruleCases {
+		f.Add(c.body)
+	}
+	for _, s := range []string{`echo $'don\'t'`, `echo "${x:-"a b"}"`, "a |&", "a \\", "echo 'a\nb'", "if true\nthen :\nfi"} {
+		f.Add(s)
+	}
+	sh := &shell{p: syntax.NewParser(syntax.Variant(syntax.LangBash))}
+	f.Fuzz(func(t *testing.T, cmd string) {
+		lines := strings.Split(cmd, "\n")
+		if quickScan(lines) != scanComplete {
+			return
+		}
+		sh.buf = []byte(cmd + "\n")
+		sh.rd.Reset(sh.buf)
+		_, err := sh.p.Parse(&sh.rd, "")
+		if syntax.IsIncomplete(err) {
+			t.Fatalf("quick scan says complete, bash parser says %v", err)
+		}
+	})
 }

@@ -306,7 +306,7 @@ func quickScan(lines []string) scanResult {
 				case '`':
 					return scanUnsure
 				case '$':
-					if i+1 < len(l) && l[i+1] == '(' {
+					if i+1 < len(l) && (l[i+1] == '(' || l[i+1] == '{') {
 						return scanUnsure
 					}
 				}
@@ -316,6 +316,8 @@ func quickScan(lines []string) scanResult {
 			case ' ', '\t':
 				wordStart = true
 				continue
+			case 0, '\r':
+				return scanUnsure // the parser has its own ideas about these
 			case '\\':
 				if i+1 == len(l) {
 					if k == len(lines)-1 {
@@ -325,6 +327,9 @@ func quickScan(lines []string) scanResult {
 				}
 				i++
 			case '\'':
+				if last == '$' && !wordStart {
+					return scanUnsure // $'...' has its own escapes
+				}
 				state = single
 			case '"':
 				state = double
@@ -333,14 +338,10 @@ func quickScan(lines []string) scanResult {
 					i = len(l) // a comment
 					continue
 				}
-			case '(', ')', '{', '}', '`':
-				return scanUnsure
+			case '(', ')', '{', '}', '`', '[':
+				return scanUnsure // [[, a[i]=, globs: leave them to the parser
 			case '<':
 				if i+1 < len(l) && l[i+1] == '<' {
-					return scanUnsure
-				}
-			case '[':
-				if i+1 < len(l) && l[i+1] == '[' {
 					return scanUnsure
 				}
 			default:
@@ -353,16 +354,22 @@ func quickScan(lines []string) scanResult {
 		}
 		if state == plain && !joined {
 			// A line break ends a command unless an operator wants more.
-			if last == '|' || last == '&' && prev == '&' {
+			if continues(last, prev) {
 				continue
 			}
 			prev, last = 0, ';'
 		}
 	}
-	if state != plain || last == '|' || last == '&' && prev == '&' {
+	if state != plain || continues(last, prev) {
 		return scanIncomplete
 	}
 	return scanComplete
+}
+
+// continues reports a line that ends in "|", "||", "&&" or "|&", which
+// wants another line.
+func continues(last, prev byte) bool {
+	return last == '|' || last == '&' && (prev == '&' || prev == '|')
 }
 
 // isKeywordAt reports whether s starts with a word that opens or goes on
