@@ -25,6 +25,10 @@ import (
 //	FAIL fixtures/fail.md: 2 passed, 1 failed, 0 errored, 0 skipped, 0 not run
 //	2 passed, 1 failed, 1 errored, 0 skipped, 1 not run
 //
+// Diffs are unified diffs of the expected output against the actual one
+// after the matching rules (blank edge lines and common indentation
+// removed); a "..." line shows as context, followed by the actual lines it
+// matched behind "~"; invisible characters are shown as Visible does.
 // Every step that did not pass gets a line "LABEL file:line: $ command"
 // (continuation lines of the command follow as "    > ..."), with the
 // details indented by four spaces; cleanup steps run at the end are shown

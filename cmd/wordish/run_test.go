@@ -140,6 +140,9 @@ func TestGolden(t *testing.T) {
 		// Several documents in parallel: each one's report kept whole, in
 		// argument order; an unreadable one is reported and exit is 2.
 		{"several", []string{"-j", "3", "fixtures/error.md", "fixtures/missing.md", "fixtures/pass.md", "fixtures/skip.md"}, 2},
+		// A mistyped directive: the document is refused (no command of it
+		// runs), the others run, exit 2.
+		{"bad-option", []string{"fixtures/bad-option.md", "fixtures/skip.md"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,9 +168,16 @@ func checkSummaryLast(t *testing.T, out string) {
 	}
 }
 
-// SIGINT while a step runs: the step is interrupted, the rest is not
-// run, the cleanup steps run, the report is printed, exit status 130.
+// SIGINT (SIGTERM) while a step runs: the step is interrupted, the rest
+// is not run, the cleanup steps run, the report is printed, exit status
+// 130 (143).
 func TestInterrupt(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { testInterrupt(t, sig) })
+	}
+}
+
+func testInterrupt(t *testing.T, sig syscall.Signal) {
 	work := t.TempDir()
 	cmd := exec.Command(binary, "--workdir", work, "fixtures/interrupt.md")
 	cmd.Dir = repoRoot
@@ -191,14 +201,14 @@ func TestInterrupt(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // into the sleep
 	t0 := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(sig)
 	err := cmd.Wait()
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("took %s to stop after SIGINT", d)
 	}
 	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 130 {
-		t.Errorf("exit %v, want status 130; stderr:\n%s", err, errb.String())
+	if want := 128 + int(sig); !ok || ee.ExitCode() != want {
+		t.Errorf("exit %v, want status %d; stderr:\n%s", err, want, errb.String())
 	}
 	if _, err := os.Stat(filepath.Join(work, "scratch")); !os.IsNotExist(err) {
 		t.Errorf("the cleanup step did not remove scratch: %v", err)
