@@ -17,6 +17,7 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 const (
@@ -45,7 +46,7 @@ type Session struct {
 	batchF  string
 	dir     string
 	ownDir  bool
-	events  chan event
+	events  chan []event
 	quit    chan struct{}
 	dead    chan struct{}
 	status  int // the shell's exit status, once dead is closed
@@ -61,6 +62,9 @@ type Session struct {
 	bash       bool
 	shellName  string
 	errPrefix  *regexp.Regexp // bash's prefix for errors in a batch
+
+	parser      *syntax.Parser
+	directCache map[string]bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -86,7 +90,7 @@ func Start(cfg Config) (*Session, error) {
 		cfg:    cfg,
 		id:     randHex(8),
 		nonce:  randHex(12),
-		events: make(chan event, 256),
+		events: make(chan []event, 64),
 		quit:   make(chan struct{}),
 		dead:   make(chan struct{}),
 		intr:   make(chan struct{}, 1),
@@ -395,8 +399,12 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			b = strconv.AppendInt(b, int64(prev), 10)
 			b = append(b, " && :\n"...)
 		}
-		b = append(b, "eval "...)
-		b = appendQuoted(b, c.Text)
+		if s.bash && s.direct(c.Text) {
+			b = append(b, c.Text...)
+		} else {
+			b = append(b, "eval "...)
+			b = appendQuoted(b, c.Text)
+		}
 		b = append(b, "\n__w_s=$?; printf '\\036"...)
 		b = append(b, s.nonce...)
 		b = append(b, ':')
@@ -442,6 +450,32 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		}
 	}
 	return b
+}
+
+// direct reports whether text can go in the batch as it is rather than
+// through eval (which costs bash a second parse): when it parses alone as
+// bash, so that a syntax error cannot spill over the rest of the batch,
+// and has neither a heredoc nor a final backslash that could take in the
+// next line. The shell runs it the same way: at top level, one command
+// after the other, aliases expanded.
+func (s *Session) direct(text string) bool {
+	if d, ok := s.directCache[text]; ok {
+		return d
+	}
+	d := len(text) <= 1<<14 && !strings.Contains(text, "<<") &&
+		!strings.HasSuffix(strings.TrimRight(text, "\n"), "\\")
+	if d {
+		if s.parser == nil {
+			s.parser = syntax.NewParser(syntax.Variant(syntax.LangBash))
+		}
+		_, err := s.parser.Parse(strings.NewReader(text), "")
+		d = err == nil
+	}
+	if len(s.directCache) >= 4096 || s.directCache == nil {
+		s.directCache = map[string]bool{}
+	}
+	s.directCache[text] = d
+	return d
 }
 
 func appendQuoted(b []byte, text string) []byte {
@@ -582,8 +616,10 @@ func (b *batchRun) loop() int {
 			return b.reported
 		}
 		select {
-		case ev := <-s.events:
-			b.handle(ev)
+		case evs := <-s.events:
+			for _, ev := range evs {
+				b.handle(ev)
+			}
 			if i := b.cur[0]; i <= b.last && !b.killing {
 				// A shorter timeout than the timer's: move it closer.
 				if at := b.get(i).start.Add(b.timeout(i)); at.Before(b.timerAt) {
@@ -790,8 +826,10 @@ func (b *batchRun) drain() {
 	defer quiet.Stop()
 	for !(b.eof[0] && b.eof[1]) {
 		select {
-		case ev := <-b.s.events:
-			b.handle(ev)
+		case evs := <-b.s.events:
+			for _, ev := range evs {
+				b.handle(ev)
+			}
 			if !quiet.Stop() {
 				select {
 				case <-quiet.C:

@@ -55,13 +55,22 @@ func (s *Session) reader(f *os.File, stream int) {
 	}
 	buf := make([]byte, 64<<10)
 	var carry []byte
+	var evs []event // sent once per read: one wakeup for many markers
 	emit := func(ev event) bool {
 		ev.stream = stream
 		if sc.wrap != nil && ev.kind == evData && bytes.Contains(ev.data, sc.wrap) {
 			ev.data = s.errPrefix.ReplaceAll(ev.data, []byte(s.shellName+": "))
 		}
+		evs = append(evs, ev)
+		return true
+	}
+	send := func() bool {
+		if len(evs) == 0 {
+			return true
+		}
 		select {
-		case s.events <- ev:
+		case s.events <- evs:
+			evs = nil
 			return true
 		case <-s.quit:
 			return false
@@ -76,17 +85,18 @@ func (s *Session) reader(f *os.File, stream int) {
 			} else {
 				data = append([]byte(nil), buf[:n]...)
 			}
-			var ok bool
-			if carry, ok = sc.scan(data, emit); !ok {
+			carry, _ = sc.scan(data, emit)
+			carry = append([]byte(nil), carry...)
+			if !send() {
 				return
 			}
-			carry = append([]byte(nil), carry...)
 		}
 		if err != nil {
-			if len(carry) > 0 && !emit(event{data: carry}) {
-				return
+			if len(carry) > 0 {
+				emit(event{data: carry})
 			}
 			emit(event{kind: evEOF})
+			send()
 			return
 		}
 	}
