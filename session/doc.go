@@ -1,3 +1,126 @@
-// Package session runs shell commands, one at a time, in one persistent
-// shell on a pseudo-terminal, and sandboxes that shell when asked.
+// Package session runs shell commands, one after the other, in one
+// persistent shell on a pseudo-terminal, and sandboxes that shell when
+// asked (RunInVM, in vm*.go).
+//
+// # Use
+//
+//	s, err := session.Start(session.Config{})
+//	defer s.Close()
+//	n := s.RunBatch(cmds, func(i int, r session.Result) { ... })
+//
+// RunBatch runs its commands in order and reports each result as soon as
+// it is known; it stops after the first command whose status does not fit
+// its Command.Expect, that timed out, was interrupted (Session.Interrupt,
+// safe from any goroutine) or ended the shell. A session stays usable after
+// a timeout or an interrupt as long as the shell lives (Alive).
+//
+// # Environment
+//
+// The shell is bash (Config.Shell for another POSIX shell), started as
+// "bash --noprofile --norc -m SCRIPT": no profile or rc file, job control
+// on (each foreground job gets its own process group and the terminal, so
+// that Ctrl-C reaches the job, not the shell), not interactive ($- has no
+// i; aliases are expanded: shopt -s expand_aliases). The shell's traps
+// show "trap -- ':' SIGINT" (Ctrl-C to a job must not end the shell) and a
+// trap on signal 39 (SIGRTMIN+5), both used by the session.
+//
+// Its environment is wordish's own with TERM=dumb (so no bracketed paste,
+// no colours by default), PWD set, WORDISH_SESSION=<random id> (used to
+// find the session's processes at Close), and without LC_ALL, COLUMNS,
+// LINES, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, CDPATH, GLOBIGNORE,
+// PROMPT_COMMAND, PS1-PS4, HISTFILE, TMOUT, OLDPWD, IFS, POSIXLY_CORRECT,
+// BASH_XTRACEFD, COLORTERM, TERMCAP, INPUTRC and exported functions. HOME,
+// PATH, LANG and the rest are kept; Config.Env is added last (and wins).
+//
+// It starts in a fresh temporary directory (Dir), removed at Close unless
+// Config.Keep, or in Config.Workdir (created if missing, never removed).
+// Its file descriptors are 0, 1, 2 only: descriptors that wordish itself
+// inherited without close-on-exec are marked close-on-exec at the first
+// Start.
+//
+// # Terminals
+//
+// Standard input and output are a pseudo-terminal of 80x24, the shell's
+// controlling terminal; a command reading standard input reads that
+// terminal (nothing is ever typed into it, so such a command waits until
+// its timeout). Standard error is a second pseudo-terminal, so programs see
+// a terminal on all three descriptors yet the two streams stay apart.
+// Output post-processing is off on both (stty -onlcr): the bytes a
+// program writes come back as written, "\n" not turned into "\r\n".
+// Result.Transcript merges the two streams in the order their bytes
+// reached wordish: reliable between writes some milliseconds apart, not
+// within a burst written at once to both.
+//
+// # How commands run
+//
+// Commands never go through the terminal: no line-length limit, TAB is
+// not completion, control characters are safe. The shell's script is a
+// pipe; for each batch the session writes the batch as a file and sends
+// the shell two short lines: one sources the file, the next prints an end
+// of batch marker. In the file, each command comes as it is (when it
+// parses alone as bash, checked with mvdan.cc/sh; otherwise through eval
+// of a quoted string), at top level, so declare, local, aliases, traps and
+// set options persist exactly as typed at a prompt. After each command the
+// shell writes an end marker with the command's sequence number and status
+// to standard output and to standard error, and returns from the sourced
+// file if the status does not fit the expectation: the Go side never waits
+// for the shell between commands, it only reads the two terminals and
+// watches the clock. $? is restored before each command, so "false" then
+// "echo $?" prints 1.
+//
+// Markers carry a random per-session nonce that is never stored in a
+// shell variable or function (only in the sourced batch text, as \036
+// escapes), so no output can pass for one: output with prompts, marker
+// look-alikes, NUL bytes, invalid UTF-8 or no final newline comes back
+// intact. With bash, one printf writes both markers: the one on standard
+// error is its error message about an invalid number, a line that starts
+// with the batch file's name and is removed whole. Other bash error
+// messages about commands of a batch ("FILE: line N: ...") are rewritten as
+// an interactive bash prints them ("bash: ..."). After a command whose
+// text contains "exec" (which may redirect the shell's own output), the
+// markers are written to the terminals by name, a slower way.
+//
+// # Timeouts, interrupts, death
+//
+// A command has Command.Timeout, else Config.Timeout, else 60 s. At its
+// timeout (or at Interrupt) the shell is told to stop after this command
+// (signal 39), the terminal's foreground process group gets SIGINT as
+// from Ctrl-C, and, every 0.5 s after, SIGKILL; bash then aborts the rest
+// of the command line and of the batch. When the shell itself is in the
+// foreground (a builtin: read, a loop), it gets an end of file as from
+// Ctrl-D, which ends a read; a builtin loop that goes on is ended by
+// killing the shell, after which the session is dead (the result has
+// TimedOut and Exited). So is a command that replaced the INT trap. Output
+// seen until the stop is kept.
+//
+// A command that ends the shell (exit 3, exec true, kill -9 $$, a failure
+// under set -e) is reported with Exited and the shell's status (128+N for
+// a signal); the output written before is kept.
+//
+// # Close
+//
+// Close ends the shell and every process of the session: those in its
+// session, those whose controlling terminal is one of
+// its terminals or that hold one open, those whose environment has its
+// WORDISH_SESSION, and their descendants. It scans /proc and sends SIGKILL
+// until none is left, for at most 3 s. Processes of other sessions (other
+// Session values in the same wordish) are never touched. A daemon that
+// leaves the session, closes the terminals and clears its environment is
+// out of reach.
+//
+// # Memory
+//
+// Each stream of a command (and its transcript) keeps its first 4 MiB and
+// its last 4 MiB; Result.Dropped counts the bytes dropped in between.
+//
+// # Limits
+//
+//   - set -x traces the session's own lines around each command too.
+//   - $LINENO and $BASH_SOURCE differ from an interactive shell's.
+//   - The end markers go where the shell's standard output and error are:
+//     a command that redirects them without the word exec in its text
+//     (say, in a file it sources) hangs until its timeout, after which the
+//     shell is killed.
+//   - With a shell other than bash, error messages name the shell's script
+//     ("/dev/fd/3: 1: ...").
 package session
