@@ -40,7 +40,7 @@
 // step fails with its file:line, its command and a diff:
 //
 //	--- FAIL: TestDocs/README.md/L42_echo_greeting_world (0.00s)
-//	    gotest.go:105: README.md:42: $ echo "$greeting world"
+//	    docs_test.go:10: README.md:42: $ echo "$greeting world"
 //	        --- expected
 //	        +++ actual
 //	        @@ -1 +1 @@

@@ -74,6 +74,10 @@ func Test(t *testing.T, opts Options, patterns ...string) {
 	}
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {
+			// Helpers all the way down, so that messages are attributed
+			// to the line of the user's test that calls Test, not to
+			// this file.
+			t.Helper()
 			t.Parallel()
 			testDocument(t, path, opts)
 		})
@@ -82,6 +86,7 @@ func Test(t *testing.T, opts Options, patterns ...string) {
 
 // testDocument replays one document and reports its steps as subtests.
 func testDocument(t *testing.T, path string, opts Options) {
+	t.Helper()
 	doc, err := parser.ParseFile(path, parser.Config{Format: opts.Format, Prompts: opts.Prompts})
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +106,7 @@ func testDocument(t *testing.T, path string, opts Options) {
 	var reported []*StepResult
 	for _, sr := range res.Steps {
 		t.Run(StepName(sr.Step), func(t *testing.T) {
+			t.Helper()
 			mu.Lock()
 			reported = append(reported, sr)
 			mu.Unlock()
