@@ -232,14 +232,25 @@ func (r *docRun) cleanup(steps []*parser.Step) {
 // arrives. With interruptible, a cancelled ctx interrupts the running
 // command; Interrupt is repeated until the batch returns because it does
 // nothing in the gap before the batch starts.
+//
+// A stale interrupt could still reach the next batch: Interrupt checks
+// that a batch runs, then queues; if the batch ends in between, the
+// queued interrupt stops the next batch unless it is started after the
+// queueing and the session drains it — session.RunBatch drains it at its
+// start, and waiting for the watcher here guarantees the queueing is over
+// by then.
 func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interruptible bool, each func(int, *StepResult)) int {
 	cmds := make([]session.Command, len(steps))
 	for k, s := range steps {
 		cmds[k] = command(s)
 	}
 	done := make(chan struct{})
-	if interruptible {
+	watcher := make(chan struct{})
+	if !interruptible {
+		close(watcher)
+	} else {
 		go func() {
+			defer close(watcher)
 			select {
 			case <-done:
 				return
@@ -266,6 +277,9 @@ func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interrupt
 		}
 	})
 	close(done)
+	// Wait for the watcher: an Interrupt still under way when the next
+	// batch (the cleanup) starts would stop that batch instead.
+	<-watcher
 	return n
 }
 
