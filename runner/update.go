@@ -162,7 +162,7 @@ func checkReparse(doc *parser.Document, src []byte, written map[*parser.Step][]s
 // maxAlign bounds the alignment table (old lines × new lines); beyond it
 // the plain actual output is written, which is always correct, only less
 // kind to wildcards.
-const maxAlign = 4_000_000
+const maxAlign = 1_000_000
 
 // newExpected returns the lines of the new expected output of s, given
 // the actual output; see Update for the rules.
@@ -209,19 +209,20 @@ func align(old, act, plain []string, o parser.Options) []string {
 	n, m := len(old), len(act)
 	// Score of a kept line, of a replaced one; each written line costs 1
 	// as a tie-breaker, which can never outweigh a kept or replaced line.
-	keep, repl := 2*(n+m+1), n+m+1
+	keep, repl := int32(2*(n+m+1)), int32(n+m+1)
 
+	// 12 bytes a cell: at most maxAlign cells, so 12 MB at worst.
 	type cell struct {
-		score int
-		op    byte // 'k' kept, 'r' replaced, 'd' old dropped, 'i' new added, 'w' "..." line
-		from  int  // for 'w': the j the run starts at
+		score int32
+		from  int32 // for 'w': the j the run starts at
+		op    byte  // 'k' kept, 'r' replaced, 'd' old dropped, 'i' new added, 'w' "..." line
 	}
 	f := make([][]cell, n+1)
 	for i := range f {
 		f[i] = make([]cell, m+1)
 	}
 	for j := 1; j <= m; j++ {
-		f[0][j] = cell{f[0][j-1].score - 1, 'i', 0}
+		f[0][j] = cell{f[0][j-1].score - 1, 0, 'i'}
 	}
 	fits := make([]func(string) bool, n)
 	for i, l := range old {
@@ -235,23 +236,23 @@ func align(old, act, plain []string, o parser.Options) []string {
 	}
 	for i := 1; i <= n; i++ {
 		dots := strings.TrimSpace(old[i-1]) == ellipsis
-		f[i][0] = cell{f[i-1][0].score, 'd', 0}
-		best, bestFrom := f[i-1][0].score, 0 // max of f[i-1][j0] for j0 <= j
+		f[i][0] = cell{f[i-1][0].score, 0, 'd'}
+		best, bestFrom := f[i-1][0].score, int32(0) // max of f[i-1][j0] for j0 <= j
 		if dots {
-			f[i][0] = cell{best + keep - 1, 'w', 0}
+			f[i][0] = cell{best + keep - 1, 0, 'w'}
 		}
 		for j := 1; j <= m; j++ {
-			c := cell{f[i-1][j].score, 'd', 0}
-			try := func(score int, op byte, from int) {
+			c := cell{f[i-1][j].score, 0, 'd'}
+			try := func(score int32, op byte, from int32) {
 				if score > c.score {
-					c = cell{score, op, from}
+					c = cell{score, from, op}
 				}
 			}
 			try(f[i][j-1].score-1, 'i', 0)
 			try(f[i-1][j-1].score+repl-1, 'r', 0)
 			if dots {
 				if f[i-1][j].score > best {
-					best, bestFrom = f[i-1][j].score, j
+					best, bestFrom = f[i-1][j].score, int32(j)
 				}
 				try(best+keep-1, 'w', bestFrom)
 			} else if fits[i-1](act[j-1]) {
@@ -269,7 +270,7 @@ func align(old, act, plain []string, o parser.Options) []string {
 			i, j = i-1, j-1
 		case 'w':
 			rev = append(rev, old[i-1])
-			i, j = i-1, c.from
+			i, j = i-1, int(c.from)
 		case 'r':
 			rev = append(rev, plain[j-1])
 			i, j = i-1, j-1

@@ -1,8 +1,10 @@
 package runner
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -341,5 +343,35 @@ func TestUpdateRefusesStructureChange(t *testing.T) {
 				t.Errorf("err = %v, want one saying %q", err, tt.err)
 			}
 		})
+	}
+}
+
+// TestNewExpectedLarge: big outputs stay fast; past maxAlign the plain
+// actual output is written, which is always right.
+func TestNewExpectedLarge(t *testing.T) {
+	var act, old strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&act, "line %d\n", i)
+	}
+	old.WriteString("line 0\n...\n")
+	for i := range 2000 {
+		fmt.Fprintf(&old, "old %d\n", i)
+	}
+	tests := []struct {
+		name, old string
+		wantDots  bool
+	}{
+		{"aligned", "line 0\n...\nline 2999", true}, // 3 × 3000 cells
+		{"too big to align", old.String(), false},   // 2002 × 3000 cells
+	}
+	for _, tt := range tests {
+		s := &parser.Step{Expected: tt.old}
+		got := newExpected(s, act.String())
+		if hasDots := slices.Contains(got, "..."); hasDots != tt.wantDots {
+			t.Errorf("%s: wildcard kept = %v, want %v", tt.name, hasDots, tt.wantDots)
+		}
+		if !tt.wantDots && len(got) != 3000 {
+			t.Errorf("%s: %d lines, want the 3000 of the output", tt.name, len(got))
+		}
 	}
 }
