@@ -121,10 +121,10 @@ func (j *JSONReporter) output(test, text string) {
 	}
 }
 
-// message formats a multi-line message the way testing.T.Error prints it
+// testMessage formats a multi-line message the way testing.T.Error prints it
 // under -v: the first line indented by four spaces after "where: ", the
 // others by eight.
-func message(where, msg string) string {
+func testMessage(where, msg string) string {
 	lines := strings.Split(msg, "\n")
 	var b strings.Builder
 	b.WriteString("    " + where + ": " + lines[0] + "\n")
@@ -134,9 +134,9 @@ func message(where, msg string) string {
 	return b.String()
 }
 
-// seconds rounds d as the "--- PASS: name (0.00s)" line shows it, which is
+// roundSeconds rounds d as the "--- PASS: name (0.00s)" line shows it, which is
 // also what test2json puts in Elapsed.
-func seconds(d time.Duration, digits int) float64 {
+func roundSeconds(d time.Duration, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(d.Seconds()*p) / p
 }
@@ -145,7 +145,7 @@ func seconds(d time.Duration, digits int) float64 {
 func (j *JSONReporter) end(test, action string, d time.Duration) {
 	word := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[action]
 	j.output(test, fmt.Sprintf("--- %s: %s (%.2fs)\n", word, test, d.Seconds()))
-	el := seconds(d, 2)
+	el := roundSeconds(d, 2)
 	j.emit(action, test, &el, nil)
 }
 
@@ -181,10 +181,10 @@ func (j *JSONReporter) Step(path string, r *StepResult) {
 	case Failed, Errored:
 		action = "fail"
 		doc.failed = true
-		j.output(test, message(where, Detail(r)))
+		j.output(test, testMessage(where, Detail(r)))
 	case Skipped, NotRun:
 		action = "skip"
-		j.output(test, message(where, skipReason(r)))
+		j.output(test, testMessage(where, skipReason(r)))
 	}
 	j.end(test, action, r.Duration)
 }
@@ -209,7 +209,7 @@ func (j *JSONReporter) EndDoc(r *DocResult) {
 		if strings.HasPrefix(msg, r.Path) {
 			j.output(r.Path, "    "+msg+"\n")
 		} else {
-			j.output(r.Path, message(r.Path, msg))
+			j.output(r.Path, testMessage(r.Path, msg))
 		}
 	}
 	if !r.Counts().OK() {
@@ -260,7 +260,7 @@ func (j *JSONReporter) Close() error {
 	}
 	j.output("", strings.ToUpper(verdict)+"\n")
 	j.output("", line)
-	el := seconds(d, 3)
+	el := roundSeconds(d, 3)
 	j.emit(verdict, "", &el, nil)
 	return j.err
 }

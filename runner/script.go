@@ -49,22 +49,22 @@ func Script(w io.Writer, doc *parser.Document) error {
 		bw.WriteString("\n")
 		for _, l := range strings.Split(s.Command, "\n") {
 			if s.Options.Skip {
-				l = comment(l)
+				l = scriptComment(l)
 			}
 			bw.WriteString(l + "\n")
 		}
 		if s.Expected != "" {
 			for _, l := range strings.Split(s.Expected, "\n") {
-				bw.WriteString(comment(l) + "\n")
+				bw.WriteString(scriptComment(l) + "\n")
 			}
 		}
 	}
 	return bw.Flush()
 }
 
-// comment turns a line into a shell comment, with no trailing blank on an
+// scriptComment turns a line into a shell comment, with no trailing blank on an
 // empty line.
-func comment(l string) string {
+func scriptComment(l string) string {
 	if l == "" {
 		return "#"
 	}
