@@ -89,7 +89,7 @@ func Start(cfg Config) (*Session, error) {
 	s := &Session{
 		cfg:    cfg,
 		id:     randHex(8),
-		nonce:  randHex(12),
+		nonce:  randHex(8),
 		events: make(chan []event, 64),
 		quit:   make(chan struct{}),
 		dead:   make(chan struct{}),
@@ -497,10 +497,14 @@ func appendQuoted(b []byte, text string) []byte {
 // as soon as it is known, in order. It stops after the first command whose
 // status does not fit its expectation, that timed out, was interrupted or
 // ended the shell, and returns how many commands ran. On a dead or closed
-// session it runs nothing and returns 0.
+// session it runs nothing and returns 0. each runs on the calling
+// goroutine and must not call Run or RunBatch; it may be nil.
 func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	if len(cmds) == 0 {
 		return 0
+	}
+	if each == nil {
+		each = func(int, Result) {}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
