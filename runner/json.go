@@ -68,10 +68,9 @@ type jsonEvent struct {
 // NewJSONReporter returns a reporter writing the event stream to w. Call
 // Close after the last document.
 func NewJSONReporter(w io.Writer) *JSONReporter {
-	enc := json.NewEncoder(w)
-	// test2json does not escape <, > and & in output either.
-	enc.SetEscapeHTML(false)
-	return &JSONReporter{enc: enc, now: time.Now, docs: map[string]*jsonDocState{}}
+	// The encoder's defaults are test2json's (json.Marshal): one event a
+	// line, <, > and & escaped as \u003c, \u003e, \u0026.
+	return &JSONReporter{enc: json.NewEncoder(w), now: time.Now, docs: map[string]*jsonDocState{}}
 }
 
 // emit writes one event; callers hold j.mu.

@@ -146,8 +146,8 @@ func TestJSONReporterEvents(t *testing.T) {
 	if out.String() != wantOut {
 		t.Errorf("failure output:\n%s\nwant:\n%s", out.String(), wantOut)
 	}
-	if !bytes.Contains(buf.Bytes(), []byte("<x> & y")) {
-		t.Errorf("output is HTML-escaped; test2json does not escape")
+	if !bytes.Contains(buf.Bytes(), []byte(`$ echo \u003cx\u003e \u0026 y\n`)) {
+		t.Errorf("<, > and & not escaped as test2json escapes them")
 	}
 }
 
