@@ -13,7 +13,8 @@ package session
 //     script, the generated stage3 script (the command), and later the
 //     command's exit status; the guest mounts it read-write at /run/vmhost;
 //   - linux.uml boots with init=RUN/init in its own session and process
-//     group; the command's stdout and stderr come back on the serial lines
+//     group, under a guardian shell that cleans up if this process dies
+//     without doing so (SIGKILL); the command's stdout and stderr come back on the serial lines
 //     ttyS0 and ttyS1 (host pipes, streamed live), the kernel console on a
 //     third pipe, kept in memory for error messages;
 //   - to stop early (context done, whole-run timeout), the host writes a

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,21 +96,28 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 	stopR, stopW := pipes[3][0], pipes[3][1]
 
 	umid := "wordish-" + strings.TrimPrefix(filepath.Base(run), "wordish-vm-")
-	cmd := exec.Command(UMLKernel,
+	// The kernel runs under a small guardian shell, the leader of a new
+	// session and process group that the kernel and its helper processes
+	// share, so that one signal reaches them all. The guardian reads a
+	// lifeline pipe whose other end only this process holds: if this
+	// process dies without cleaning up (SIGKILL), the read ends, and the
+	// guardian stops the kernel, removes the run directory and kills the
+	// group itself.
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return -1, err
+	}
+	defer lifeW.Close()
+	cmd := exec.Command("/bin/sh", "-c", vmGuardian, "wordish-vm-guard", run, UMLKernel,
 		"mem="+cfg.Memory, "umid="+umid, "uml_dir="+run,
 		"rootfstype=hostfs", "rootflags=/", "ro", "init="+run+"/init", "quiet",
 		"con=null", "ssl=null", "con0=null,fd:3",
 		"ssl0=null,fd:1", "ssl1=null,fd:2", "ssl2=fd:4,null",
 		"--", run)
 	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.ExtraFiles = []*os.File{conW, stopR}
+	cmd.ExtraFiles = []*os.File{conW, stopR, lifeR}
 	cmd.Env = append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
-	// its own session and process group, so that one signal reaches the
-	// kernel's helper processes too; SIGTERM (a clean UML shutdown) if
-	// this thread dies first, hence the locked thread
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 
 	console := &tailLines{max: 64 << 10}
 	var conOut io.Writer = console
@@ -123,7 +129,7 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 		return -1, fmt.Errorf("start %s: %w", UMLKernel, err)
 	}
 	pid := cmd.Process.Pid
-	for _, f := range []*os.File{outW, errW, conW, stopR} {
+	for _, f := range []*os.File{outW, errW, conW, stopR, lifeR} {
 		f.Close()
 	}
 	pipes[0][1], pipes[1][1], pipes[2][1], pipes[3][0] = nil, nil, nil, nil
@@ -145,8 +151,9 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 		return conOut.Write(p)
 	}), conR)
 
-	// the kernel's exit, seen without reaping it: its PID, which is also
-	// the process group's ID, stays reserved until cmd.Wait below
+	// the guardian's exit (it follows the kernel's), seen without reaping
+	// it: its PID, which is also the process group's ID, stays reserved
+	// until cmd.Wait below
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
@@ -177,7 +184,7 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 			if grace > 0 {
 				fmt.Fprintf(cfg.Stderr, "wordish vm: the guest did not stop within %v; terminating it\n", grace)
 			}
-			syscall.Kill(pid, syscall.SIGTERM)
+			syscall.Kill(pid, syscall.SIGTERM) // the guardian passes it on
 			if !waitFor(exited, 5*time.Second) {
 				syscall.Kill(-pid, syscall.SIGKILL)
 				<-exited
@@ -238,6 +245,24 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 	}
 	return status, nil
 }
+
+// vmGuardian is the guardian shell's script: $1 is the run directory, the
+// rest the kernel's command line; fd 5 is the lifeline. SIGTERM is passed
+// on to the kernel (a clean UML shutdown).
+const vmGuardian = `run=$1; shift
+"$@" </dev/null 5<&- &
+uml=$!
+{
+	read _ <&5
+	kill -TERM $uml 2>/dev/null
+	sleep 3
+	rm -rf "$run"
+	kill -KILL 0
+} </dev/null >/dev/null 2>&1 3>&- 4>&- &
+exec 5<&-
+trap 'kill -TERM $uml 2>/dev/null' TERM
+while kill -0 $uml 2>/dev/null; do wait $uml; done
+`
 
 // waitFor reports whether ch is closed within d.
 func waitFor(ch <-chan struct{}, d time.Duration) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -214,6 +215,39 @@ func TestVMCancelEarly(t *testing.T) {
 	}
 	if d := time.Since(begin); d > 8*time.Second {
 		t.Errorf("took %v", d)
+	}
+	checkNothingLeft(t, tmp)
+}
+
+// TestVMHostKilled: when the process running RunInVM is killed with
+// SIGKILL, so that it cannot clean up, the guardian does: the guest and
+// the run directory are gone within seconds.
+func TestVMHostKilled(t *testing.T) {
+	if os.Getenv("WORDISH_VM_HELPER") != "" {
+		RunInVM(context.Background(), VMConfig{Stdout: os.Stdout}, []string{"/bin/bash", "-c", "echo started; sleep 600"})
+		os.Exit(0)
+	}
+	tmp := vmTest(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestVMHostKilled$")
+	cmd.Env = append(os.Environ(), "WORDISH_VM_HELPER=1")
+	var out lockedBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "started") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !strings.Contains(out.String(), "started") {
+		t.Fatalf("the guest command never started; output %q", out.String())
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if procs, files := vmLeftovers(t, tmp); len(procs) == 0 && len(files) == 0 {
+			break
+		}
 	}
 	checkNothingLeft(t, tmp)
 }
