@@ -76,6 +76,7 @@ func FuzzSplit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, lang, body string) {
 		p := &parse{doc: &Document{Path: "fuzz", Format: Markdown}, prompts: newPromptSet([]string{"> ", "mysql> "}), sh: getShell()}
 		defer putShell(p.sh)
+		p.sh.budget = 4*len(body) + 2<<20
 		b := &block{lang: lang, editable: true}
 		off := 0
 		for i, l := range strings.SplitAfter(body, "\n") {

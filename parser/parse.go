@@ -112,6 +112,8 @@ func Parse(path string, src []byte, cfg Config) (*Document, error) {
 	doc := &Document{Path: path, Format: f, Source: src, CRLF: bytes.Contains(src, []byte("\r\n"))}
 	p := &parse{doc: doc, prompts: newPromptSet(cfg.Prompts), sh: getShell()}
 	defer putShell(p.sh)
+	// Real articles use a small fraction of this; see shell.budget.
+	p.sh.budget = 4*len(src) + 2<<20
 	var err error
 	switch f {
 	case Markdown:

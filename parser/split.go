@@ -102,11 +102,10 @@ func (p *parse) split(b *block) ([]*Step, error) {
 			continue
 		}
 		first := i
-		cmd := []string{lines[i].text[len(prompt):]}
-		size := len(cmd[0])
+		c := p.sh.command(lines[i].text[len(prompt):])
 		i++
 		ps2 := false
-		for i < n && i-first < maxContLines && size < maxContBytes && p.sh.incomplete(cmd) {
+		for i < n && i-first < maxContLines && c.size < maxContBytes && c.incomplete() {
 			t := lines[i].text
 			if i == first+1 {
 				ps2 = t == ">" || strings.HasPrefix(t, "> ")
@@ -118,10 +117,10 @@ func (p *parse) split(b *block) ([]*Step, error) {
 					t = t[2:]
 				}
 			}
-			cmd = append(cmd, t)
-			size += len(t) + 1
+			c.add(t)
 			i++
 		}
+		cmd := c.lines
 		last := i - 1 // last command line
 		for len(cmd) > 1 && cmd[len(cmd)-1] == "" {
 			cmd = cmd[:len(cmd)-1] // a command left open at the end of the block
@@ -232,6 +231,12 @@ type shell struct {
 	p   *syntax.Parser
 	buf []byte
 	rd  bytes.Reader
+	// budget is how many more bytes the parser may read for this
+	// document. Re-parsing a command as it grows costs quadratic time, so
+	// a crafted article (thousands of heredocs that never end) could take
+	// minutes; past the budget, commands the quick scan cannot settle end
+	// where they are.
+	budget int
 }
 
 var shellPool = sync.Pool{New: func() any {
@@ -241,28 +246,65 @@ var shellPool = sync.Pool{New: func() any {
 func getShell() *shell  { return shellPool.Get().(*shell) }
 func putShell(s *shell) { shellPool.Put(s) }
 
-// incomplete reports whether the command made of lines needs more lines.
-func (s *shell) incomplete(lines []string) bool {
-	switch quickScan(lines) {
+// command gathers the lines of one command as they come.
+type command struct {
+	sh    *shell
+	lines []string
+	size  int
+	scan  scanner
+	// heredoc is the terminator of an open heredoc: until a line matches
+	// it, the command goes on without asking the parser again, which keeps
+	// long heredocs linear.
+	heredoc string
+}
+
+func (s *shell) command(first string) *command {
+	c := &command{sh: s}
+	c.add(first)
+	return c
+}
+
+func (c *command) add(l string) {
+	c.lines = append(c.lines, l)
+	c.size += len(l) + 1
+	c.scan.add(l)
+}
+
+// incomplete reports whether the command needs more lines.
+func (c *command) incomplete() bool {
+	if c.heredoc != "" {
+		if strings.TrimLeft(c.lines[len(c.lines)-1], "\t") != c.heredoc {
+			return true
+		}
+		c.heredoc = ""
+	}
+	switch c.scan.result() {
 	case scanComplete:
 		return false
 	case scanIncomplete:
 		return true
 	}
+	s := c.sh
 	s.buf = s.buf[:0]
-	for _, l := range lines {
+	for _, l := range c.lines {
 		s.buf = append(s.buf, l...)
 		s.buf = append(s.buf, '\n')
 	}
+	if s.budget -= len(s.buf); s.budget < 0 {
+		return false
+	}
 	s.rd.Reset(s.buf)
 	_, err := s.p.Parse(&s.rd, "")
-	if syntax.IsIncomplete(err) {
+	// mvdan.cc/sh v3.14 flags an open heredoc with a quoted terminator
+	// (<<'EOF') as unclosed but not as incomplete.
+	var perr syntax.ParseError
+	if errors.As(err, &perr) && strings.HasPrefix(perr.Text, "unclosed here-document") {
+		if a, b := strings.IndexByte(perr.Text, '`'), strings.LastIndexByte(perr.Text, '`'); a >= 0 && b > a+1 {
+			c.heredoc = perr.Text[a+1 : b]
+		}
 		return true
 	}
-	// mvdan.cc/sh v3.14 does not flag a heredoc with a quoted terminator
-	// (<<'EOF') as incomplete, only as unclosed.
-	var perr syntax.ParseError
-	return errors.As(err, &perr) && strings.HasPrefix(perr.Text, "unclosed here-document")
+	return syntax.IsIncomplete(err)
 }
 
 type scanResult int
@@ -273,97 +315,120 @@ const (
 	scanUnsure // ask the shell parser
 )
 
-// quickScan settles the common cases without the shell parser, which
+// scanner settles the common cases without the shell parser, which
 // costs far more than the rest of parsing: it follows quotes, escapes and
-// comments, and leaves to the parser any command with brackets, braces,
-// command substitutions, heredocs or compound-command keywords.
+// comments, line by line, and leaves to the parser any command with
+// brackets, braces, command substitutions, heredocs or compound-command
+// keywords.
+type scanner struct {
+	state  int  // scanPlain, scanSingle or scanDouble
+	last   byte // last byte outside quotes and comments, blanks excluded
+	prev   byte // the byte before last, for "&&" and "||"
+	joined bool // the last line ends in a backslash
+	unsure bool
+}
+
+const (
+	scanPlain = iota
+	scanSingle
+	scanDouble
+)
+
 func quickScan(lines []string) scanResult {
-	const (
-		plain = iota
-		single
-		double
-	)
-	state := plain
-	var last byte // last byte outside quotes and comments, blanks excluded
-	var prev byte // byte before last, for "&&" and "||"
-	for k, l := range lines {
-		wordStart := true
-		joined := false // the line ends in a backslash: the next one goes on with it
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			switch state {
-			case single:
-				if c == '\'' {
-					state = plain
-				}
-				continue
-			case double:
-				switch c {
-				case '\\':
-					i++
-				case '"':
-					state = plain
-				case '`':
-					return scanUnsure
-				case '$':
-					if i+1 < len(l) && (l[i+1] == '(' || l[i+1] == '{') {
-						return scanUnsure
-					}
-				}
-				continue
-			}
-			switch c {
-			case ' ', '\t':
-				wordStart = true
-				continue
-			case 0, '\r':
-				return scanUnsure // the parser has its own ideas about these
-			case '\\':
-				if i+1 == len(l) {
-					if k == len(lines)-1 {
-						return scanIncomplete
-					}
-					joined = true
-				}
-				i++
-			case '\'':
-				if last == '$' && !wordStart {
-					return scanUnsure // $'...' has its own escapes
-				}
-				state = single
-			case '"':
-				state = double
-			case '#':
-				if wordStart {
-					i = len(l) // a comment
-					continue
-				}
-			case '(', ')', '{', '}', '`', '[':
-				return scanUnsure // [[, a[i]=, globs: leave them to the parser
-			case '<':
-				if i+1 < len(l) && l[i+1] == '<' {
-					return scanUnsure
-				}
-			default:
-				if wordStart && isKeywordAt(l[i:]) {
-					return scanUnsure
-				}
-			}
-			wordStart = c == ';' || c == '&' || c == '|'
-			prev, last = last, c
-		}
-		if state == plain && !joined {
-			// A line break ends a command unless an operator wants more.
-			if continues(last, prev) {
-				continue
-			}
-			prev, last = 0, ';'
-		}
+	var sc scanner
+	for _, l := range lines {
+		sc.add(l)
 	}
-	if state != plain || continues(last, prev) {
+	return sc.result()
+}
+
+func (sc *scanner) result() scanResult {
+	switch {
+	case sc.unsure:
+		return scanUnsure
+	case sc.joined || sc.state != scanPlain || continues(sc.last, sc.prev):
 		return scanIncomplete
 	}
 	return scanComplete
+}
+
+func (sc *scanner) add(l string) {
+	if sc.unsure {
+		return
+	}
+	wordStart := true
+	sc.joined = false
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch sc.state {
+		case scanSingle:
+			if c == '\'' {
+				sc.state = scanPlain
+			}
+			continue
+		case scanDouble:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				sc.state = scanPlain
+			case '`':
+				sc.unsure = true
+				return
+			case '$':
+				if i+1 < len(l) && (l[i+1] == '(' || l[i+1] == '{') {
+					sc.unsure = true
+					return
+				}
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t':
+			wordStart = true
+			continue
+		case 0, '\r':
+			sc.unsure = true // the parser has its own ideas about these
+			return
+		case '\\':
+			if i+1 == len(l) {
+				sc.joined = true
+			}
+			i++
+		case '\'':
+			if sc.last == '$' && !wordStart {
+				sc.unsure = true // $'...' has its own escapes
+				return
+			}
+			sc.state = scanSingle
+		case '"':
+			sc.state = scanDouble
+		case '#':
+			if wordStart {
+				i = len(l) // a comment
+				continue
+			}
+		case '(', ')', '{', '}', '`', '[':
+			sc.unsure = true // [[, a[i]=, globs: leave them to the parser
+			return
+		case '<':
+			if i+1 < len(l) && l[i+1] == '<' {
+				sc.unsure = true
+				return
+			}
+		default:
+			if wordStart && isKeywordAt(l[i:]) {
+				sc.unsure = true
+				return
+			}
+		}
+		wordStart = c == ';' || c == '&' || c == '|'
+		sc.prev, sc.last = sc.last, c
+	}
+	// A line break ends a command unless an operator wants more.
+	if sc.state == scanPlain && !sc.joined && !continues(sc.last, sc.prev) {
+		sc.prev, sc.last = 0, ';'
+	}
 }
 
 // continues reports a line that ends in "|", "||", "&&" or "|&", which
