@@ -1,23 +1,12 @@
 package main
 
-// For the main runner engineer: runUpdate needs replay (run.go) with one
-// extra step, wrapping the reporter in a runner.Updater. Until replay
-// takes such a hook, replayUpdate below is a copy of replay with that one
-// change; please give replay a `wrap func(runner.Reporter) runner.Reporter`
-// parameter (or a field of runFlags) so that this copy can go.
-
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
-	"sync"
-	"sync/atomic"
-	"syscall"
 
 	"github.com/wordish-go/wordish/parser"
 	"github.com/wordish-go/wordish/runner"
@@ -83,138 +72,37 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 }
 
 // replayUpdate is replay (run.go) with the reporter wrapped in a
-// runner.Updater, and the update's own checks and summary.
+// runner.Updater, which rewrites each document when it ends, HTML pages
+// refused before anything runs, and a list of the rewritten files after
+// the report.
 func replayUpdate(files []string, f runFlags, stdout, stderr io.Writer) int {
-	opts := f.options()
-	opts.Update = true
-	cfg := parser.Config{Format: opts.Format, Prompts: opts.Prompts}
-
-	docs := make([]*parser.Document, len(files))
-	errs := make([]error, len(files))
-	status := exitOK
-	for i, path := range files {
-		docs[i], errs[i] = parser.ParseFile(path, cfg)
-		if errs[i] != nil {
-			status = exitUsage
-		}
-	}
-	// Refuse before running anything what cannot be rewritten afterwards.
-	ok := true
-	for _, d := range docs {
-		if d == nil {
-			continue
-		}
-		if d.Format == parser.HTML {
-			fmt.Fprintf(stderr, "wordish update: %s: cannot rewrite an HTML page; update the source the page was built from (Markdown or reStructuredText) and rebuild the page\n", d.Path)
-			ok = false
-		}
-		if err := runner.CheckRoot(d); err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			ok = false
-		}
-	}
-	if !ok {
-		return exitUsage
-	}
-
-	textOut := stdout
-	var closers []func() error
-	var reps []runner.Reporter
-	if f.jsonOut != "" {
-		w := stdout
-		if f.jsonOut == "-" {
-			textOut = stderr
-		} else {
-			fh, err := os.Create(f.jsonOut)
-			if err != nil {
-				fmt.Fprintf(stderr, "wordish: %v\n", err)
-				return exitUsage
+	var upd *runner.Updater
+	return replayWith(files, f, replayHooks{
+		options: func(o *runner.Options) { o.Update = true },
+		check: func(d *parser.Document) error {
+			if d.Format == parser.HTML {
+				return fmt.Errorf("update: %s: cannot rewrite an HTML page; update the source the page was built from (Markdown or reStructuredText) and rebuild the page", d.Path)
 			}
-			w = fh
-			closers = append(closers, fh.Close)
-		}
-		jr := runner.NewJSONReporter(w)
-		reps = append(reps, jr)
-		closers = append([]func() error{jr.Close}, closers...)
-	}
-	if f.junitOut != "" {
-		fh, err := os.Create(f.junitOut)
-		if err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			return exitUsage
-		}
-		jr := runner.NewJUnitReporter(fh)
-		reps = append(reps, jr)
-		closers = append(closers, jr.Close, fh.Close)
-	}
-	term := isTerminal(textOut)
-	text := runner.NewTextReporter(textOut, runner.TextOptions{
-		Verbose:  f.verbose,
-		Color:    term && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb",
-		Progress: term && !f.verbose,
-	})
-	text.Plan(files)
-	var rep runner.Reporter = text
-	if len(reps) > 0 {
-		rep = multiReporter(append([]runner.Reporter{text}, reps...))
-	}
-	upd := runner.NewUpdater(rep)
+			return nil
+		},
+		wrap: func(r runner.Reporter) runner.Reporter {
+			upd = runner.NewUpdater(r)
+			return upd
+		},
+		// A failed step is fixed by the rewrite; an errored one is not.
+		bad: func(r *runner.DocResult) bool { return r.Err != nil || r.Counts().Errored > 0 },
+		after: func(stderr io.Writer) int {
+			return reportUpdates(upd, files, stderr)
+		},
+	}, stdout, stderr)
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got atomic.Value
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		n := 0
-		for s := range sigs {
-			n++
-			if n == 1 {
-				got.Store(s)
-				cancel()
-				continue
-			}
-			fmt.Fprintf(stderr, "\nwordish: %v again, exiting without cleanup\n", s)
-			os.Exit(exitInterrupted + int(s.(syscall.Signal)))
-		}
-	}()
-
-	var errored atomic.Bool
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(f.jobs, len(files)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if errs[i] != nil {
-					upd.StartDoc(files[i])
-					upd.EndDoc(&runner.DocResult{Path: files[i], Err: errs[i]})
-					continue
-				}
-				res := runner.Run(ctx, docs[i], opts, upd)
-				if res.Err != nil || res.Counts().Errored > 0 {
-					errored.Store(true)
-				}
-			}
-		}()
+// reportUpdates lists the rewritten files, in argument order, and the
+// errors met writing them (status 2).
+func reportUpdates(upd *runner.Updater, files []string, stderr io.Writer) int {
+	if upd == nil {
+		return exitOK
 	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-
-	text.Finish()
-	for _, c := range closers {
-		if err := c(); err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			status = exitUsage
-		}
-	}
-
-	// What was rewritten, in argument order, after the report.
 	changed := upd.Changed()
 	paths := make([]string, 0, len(changed))
 	for p := range changed {
@@ -230,16 +118,10 @@ func replayUpdate(files []string, f runFlags, stdout, stderr io.Writer) int {
 	for _, p := range paths {
 		fmt.Fprintf(stderr, "wordish update: %s: rewrote the expected output of %d step(s)\n", p, changed[p])
 	}
+	status := exitOK
 	for _, err := range upd.Errs() {
 		fmt.Fprintf(stderr, "wordish update: %v\n", err)
 		status = exitUsage
-	}
-
-	if s, ok := got.Load().(os.Signal); ok {
-		return exitInterrupted + int(s.(syscall.Signal))
-	}
-	if status == exitOK && errored.Load() {
-		status = exitFailed
 	}
 	return status
 }
