@@ -409,6 +409,7 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		b = append(b, s.nonce...)
 		b = append(b, ':')
 		b = append(b, seq...)
+		sep := "; "
 		switch {
 		case s.slow:
 			b = append(b, ":%s\\036' \"$__w_s\" >"...)
@@ -420,11 +421,13 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			b = append(b, ":%s\\036' \"$__w_s\" >"...)
 			b = append(b, s.errTTY...)
 		case s.bash:
+			sep = " "
 			b = append(b, ":%s\\036%.0d' \"$__w_s\" $'\\036'"...)
 			b = append(b, s.nonce...)
 			b = append(b, ':')
 			b = append(b, seq...)
-			b = append(b, ":\"$__w_s\"$'\\036' || :"...)
+			// printf fails (invalid number): the test comes after ||.
+			b = append(b, ":\"$__w_s\"$'\\036' ||"...)
 		default:
 			b = append(b, ":%s\\036' \"$__w_s\"; printf '\\036"...)
 			b = append(b, s.nonce...)
@@ -434,18 +437,18 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		}
 		switch c.Expect {
 		case ExpectZero:
-			b = append(b, "; [ \"$__w_s$__w_x\" = 0 ] || return 0\n"...)
+			b = append(b, sep+"[ \"$__w_s$__w_x\" = 0 ] || return 0\n"...)
 			prev, known = 0, true
 		case ExpectCode:
-			b = append(b, "; [ \"$__w_s$__w_x\" = "...)
+			b = append(b, sep+"[ \"$__w_s$__w_x\" = "...)
 			b = strconv.AppendInt(b, int64(c.Code), 10)
 			b = append(b, " ] || return 0\n"...)
 			prev, known = c.Code, true
 		case ExpectNonzero:
-			b = append(b, "; [ \"$__w_s\" != 0 ] && [ -z \"$__w_x\" ] || return 0\n"...)
+			b = append(b, sep+"[ \"$__w_s\" != 0 ] && [ -z \"$__w_x\" ] || return 0\n"...)
 			known = false
 		default:
-			b = append(b, "; [ -z \"$__w_x\" ] || return 0\n"...)
+			b = append(b, sep+"[ -z \"$__w_x\" ] || return 0\n"...)
 			known = false
 		}
 	}
