@@ -49,6 +49,11 @@ import (
 // written instead. Under `regex` new lines are written quoted
 // (regexp.QuoteMeta) so that they match themselves.
 //
+// The result is parsed again: if the article no longer reads as the same
+// commands with the new outputs (an output line that looks like a prompt,
+// or that closes the code block), Update fails rather than change the
+// article's structure, and the step is left to be edited by hand.
+//
 // HTML documents (steps not Editable) cannot be rewritten: Update fails
 // and says to update the source the page was built from.
 func Update(doc *parser.Document, results []*StepResult) (newSource []byte, changed int, err error) {
