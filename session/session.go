@@ -545,7 +545,7 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	if s.slow {
 		end = "\n__w_endp $? "
 	}
-	line := ". " + s.batchF + end + s.nonce + " " + strconv.Itoa(s.batch) + "\n"
+	line := ". " + quote(s.batchF) + end + s.nonce + " " + strconv.Itoa(s.batch) + "\n"
 	start := time.Now()
 	if _, err := s.ctl.WriteString(line); err != nil {
 		// The shell is gone or going: let the loop see it die.
@@ -812,13 +812,15 @@ func (b *batchRun) finish(dead bool) {
 			b.deliver(i, true)
 			return
 		}
-		if b.stopped && i == b.whyIdx {
-			// Aborted by the interrupt with the rest of the batch, or
-			// stopped before it started (as by Ctrl-C at the prompt).
-			a.status = b.endStatus
-			if a.status == 0 {
-				a.status = 130
-			}
+		// No end marker: aborted by the interrupt with the rest of the
+		// batch, stopped before it started (as by Ctrl-C at the prompt),
+		// or it ended the batch itself (a syntax error bash alone
+		// detects, a return): the status is that of the sourcing.
+		a.status = b.endStatus
+		if b.stopped && a.status == 0 {
+			a.status = 130
+		}
+		if b.stopped || i == b.cur[0] {
 			b.deliver(i, false)
 		}
 		return

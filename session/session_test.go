@@ -566,3 +566,14 @@ func TestParallelSessions(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestReturnEndsBatch(t *testing.T) {
+	s := start(t, Config{})
+	got := runAll(t, s, cmd("echo a"), Command{Text: "return 3", Expect: ExpectAny}, cmd("echo never"))
+	if len(got) != 2 || got[1].Status != 3 || string(got[0].Stdout) != "a\n" {
+		t.Errorf("%+v", got)
+	}
+	if r := s.Run(cmd("echo $?; echo ok")); string(r.Stdout) != "3\nok\n" {
+		t.Errorf("after return: %q", r.Stdout)
+	}
+}
