@@ -40,6 +40,7 @@ type Session struct {
 	out     *os.File // master of the terminal (stdin, stdout)
 	errp    *os.File // master of the stderr terminal
 	outTTY  string
+	slaves  [2]*os.File
 	errTTY  string
 	ctl     *os.File // the shell's script: ". batch" lines
 	priv    string   // private directory: batch and stop files
@@ -160,15 +161,19 @@ func Start(cfg Config) (*Session, error) {
 	c.ExtraFiles = []*os.File{r, errS}
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	err = c.Start()
-	outS.Close()
-	errS.Close()
 	r.Close()
 	if err != nil {
 		outM.Close()
 		errM.Close()
+		outS.Close()
+		errS.Close()
 		w.Close()
 		return nil, fmt.Errorf("session: start %s: %w", shell, err)
 	}
+	// The slaves stay open here too: a terminal that no process holds
+	// anymore (say, after exec 2>/dev/null) would end its master's
+	// reads, and the shell may open it again by name.
+	s.slaves = [2]*os.File{outS, errS}
 	s.shell, s.pid = c, c.Process.Pid
 	ok = true
 	go s.waitShell()
@@ -875,6 +880,8 @@ func (s *Session) Close() error {
 		close(s.quit)
 		s.out.Close()
 		s.errp.Close()
+		s.slaves[0].Close()
+		s.slaves[1].Close()
 		s.readers.Wait()
 		if len(left) > 0 {
 			s.closeErr = fmt.Errorf("session: processes left after Close: %v", left)

@@ -542,6 +542,16 @@ func TestExecRedirect(t *testing.T) {
 	if len(got) != 3 || string(got[2].Stdout) != "to file\n" || string(got[1].Stderr) != "err\n" {
 		t.Errorf("%+v", got)
 	}
+	// Standard error closed, then back: the shell's terminal for it is
+	// held by no process in between.
+	got = runAll(t, s,
+		cmd("exec 2>/dev/null"),
+		Command{Text: "echo hi; echo lost >&2", Timeout: 5 * time.Second},
+		cmd("exec 2>/dev/tty; echo back >&2"),
+	)
+	if len(got) != 3 || got[1].TimedOut || string(got[1].Stdout) != "hi\n" || string(got[2].Stdout) != "back\n" {
+		t.Errorf("%+v", got)
+	}
 }
 
 func TestParallelSessions(t *testing.T) {
