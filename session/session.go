@@ -546,9 +546,9 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	// the whole line being run (the sourcing), as Ctrl-C would.
 	// The shell reads these lines byte by byte (from a pipe): keep them
 	// short.
-	end := "\n__w_end $? "
+	end := "\n__w_end \"$?\" "
 	if s.slow {
-		end = "\n__w_endp $? "
+		end = "\n__w_endp \"$?\" "
 	}
 	line := ". " + quote(s.batchF) + end + s.nonce + " " + strconv.Itoa(s.batch) + "\n"
 	start := time.Now()

@@ -587,3 +587,20 @@ func TestReturnEndsBatch(t *testing.T) {
 		t.Errorf("after return: %q", r.Stdout)
 	}
 }
+
+func TestShellSettingsDoNotBreakTheSession(t *testing.T) {
+	s := start(t, Config{})
+	got := runAll(t, s,
+		cmd("IFS=0123456789; set -u; set -o noclobber; set -o pipefail"),
+		Command{Text: "(exit 130)", Expect: ExpectCode, Code: 130},
+		cmd("echo \"$?\""),
+		cmd("shopt -u expand_aliases; alias printf=false"),
+		cmd("echo done"),
+	)
+	if len(got) != 5 || string(got[2].Stdout) != "130\n" || string(got[4].Stdout) != "done\n" {
+		t.Errorf("%+v", got)
+	}
+	if r := s.Run(cmd("echo next")); string(r.Stdout) != "next\n" {
+		t.Errorf("%+v", r)
+	}
+}
