@@ -67,12 +67,13 @@ type TextReporter struct {
 }
 
 type textDoc struct {
-	path    string
-	started bool
-	ended   bool
-	buf     bytes.Buffer
-	notRun  bool // the last line printed belongs to a not-run list
-	counts  Counts
+	path       string
+	started    bool
+	ended      bool
+	buf        bytes.Buffer
+	notRun     bool // the last line printed belongs to a not-run list
+	afterError bool // the last step printed errored
+	counts     Counts
 }
 
 // NewTextReporter returns a text reporter writing to w.
@@ -255,13 +256,20 @@ func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
 	b := &d.buf
 	if r.Outcome == NotRun {
 		if !d.notRun {
-			b.WriteString(indent + "not run:\n")
+			if d.afterError {
+				b.WriteString(indent + "not run:\n")
+			} else { // not under an error: say why
+				reason := r.Reason
+				if reason == "" {
+					reason = "an earlier step errored"
+				}
+				fmt.Fprintf(b, "%s (%s):\n", t.paint(yellow, "NOT RUN"), reason)
+			}
 			d.notRun = true
 		}
 		b.WriteString(indent + t.where(r) + "\n")
 		return
 	}
-	d.notRun = false
 	var label string
 	switch r.Outcome {
 	case Passed:
@@ -279,6 +287,8 @@ func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
 	case Errored:
 		label = t.paint(red+";"+bold, "ERROR")
 	}
+	d.notRun = false
+	d.afterError = r.Outcome == Errored
 	fmt.Fprintf(b, "%s %s", label, t.where(r))
 	if r.Deferred {
 		b.WriteString(indent + "(cleanup, run at the end)")

@@ -97,3 +97,18 @@ func TestTextReporterProgress(t *testing.T) {
 		t.Errorf("progress without a terminal: %q", out.String())
 	}
 }
+
+// A not-run list that does not follow an error says why.
+func TestTextReporterNotRunReason(t *testing.T) {
+	var out bytes.Buffer
+	rep := NewTextReporter(&out, TextOptions{})
+	rep.StartDoc("a.md")
+	for _, line := range []int{1, 2} {
+		rep.Step("a.md", &StepResult{Step: &parser.Step{File: "a.md", Line: line, Command: "x"}, Outcome: NotRun,
+			Reason: "interrupted before it started"})
+	}
+	want := "NOT RUN (interrupted before it started):\n    a.md:1: $ x\n    a.md:2: $ x\n"
+	if out.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
+	}
+}

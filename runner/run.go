@@ -109,8 +109,18 @@ func (r *docRun) run() {
 	}
 	sess, err := session.Start(r.cfg())
 	if err != nil {
-		r.res.Err = fmt.Errorf("%s: cannot start the shell: %v", r.res.Path, err)
-		r.bail(0, "the shell did not start")
+		// Reported on the first step that would have run, like any
+		// other error that stops the document.
+		i := 0
+		for i < len(r.steps) && r.steps[i].Options.Skip {
+			r.record(&StepResult{Step: r.steps[i], Outcome: Skipped})
+			i++
+		}
+		if i < len(r.steps) {
+			r.record(&StepResult{Step: r.steps[i], Outcome: Errored, Status: -1,
+				Reason: "cannot start the shell: " + err.Error()})
+			r.bail(i+1, "the shell did not start")
+		}
 		return
 	}
 	r.sess = sess
