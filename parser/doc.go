@@ -48,7 +48,13 @@
 // continuation lines that have it. Once the command is complete, every
 // line up to the next prompt line is output, including lines starting
 // with "> ". A command that is still open at the end of the block (or
-// after 1000 lines) ends there.
+// after 1000 lines or 64 KiB) ends there.
+//
+// The bash parser is only asked when a cheap scan of quotes, escapes and
+// operators cannot tell, a heredoc body is read up to its terminator line
+// without asking again, and each document has a parsing budget (four
+// times its size plus 2 MiB) past which open commands end where they
+// are: no input, however crafted, takes more than linear time.
 //
 // Trailing blanks are removed from every line (a reader cannot see them)
 // and trailing blank lines from the output; the indentation that all
