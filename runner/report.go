@@ -131,7 +131,7 @@ func (t *TextReporter) Step(path string, r *StepResult) {
 	t.ran++
 	t.formatStep(d, r)
 	t.flush()
-	if r.Step != nil {
+	if t.opt.Progress && r.Step != nil {
 		t.lastWhere = fmt.Sprintf("%s:%d", r.Step.File, r.Step.Line)
 	}
 	t.drawProgress(false)
