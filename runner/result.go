@@ -1,5 +1,3 @@
-// Package runner replays the steps of parsed articles in sessions, judges
-// each step, and reports the outcome.
 package runner
 
 import (
