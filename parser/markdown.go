@@ -8,11 +8,23 @@ import (
 	"github.com/yuin/goldmark/ast"
 	gmparser "github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // mdParser finds blocks only: code blocks are all we read, and inline
-// parsing (emphasis, links...) would take most of the time.
-var mdParser = gmparser.NewParser(gmparser.WithBlockParsers(gmparser.DefaultBlockParsers()...))
+// parsing (emphasis, links...) would take most of the time. It also
+// forgets the text of paragraphs, which would otherwise still be cut into
+// text nodes.
+var mdParser = gmparser.NewParser(
+	gmparser.WithBlockParsers(gmparser.DefaultBlockParsers()...),
+	gmparser.WithParagraphTransformers(util.Prioritized(dropText{}, 0)),
+)
+
+type dropText struct{}
+
+func (dropText) Transform(n *ast.Paragraph, _ text.Reader, _ gmparser.Context) {
+	n.SetLines(text.NewSegments())
+}
 
 // blockDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
 var mdDirective = regexp.MustCompile(`^\s*<!--\s*wordish:((?s).*?)-->\s*$`)
