@@ -20,15 +20,16 @@ var (
 	rstWordish       = regexp.MustCompile(`^\.\.\s+wordish:(.*)$`)
 )
 
-func rstLines(src []byte) []rstLine {
-	var lines []rstLine
-	i := bomLen(src)
+func rstLines(b []byte) []rstLine {
+	src := string(b) // one copy; lines are substrings of it
+	lines := make([]rstLine, 0, bytes.Count(b, []byte{'\n'})+1)
+	i := bomLen(b)
 	for num := 1; i < len(src); num++ {
 		end := len(src)
-		if j := bytes.IndexByte(src[i:], '\n'); j >= 0 {
+		if j := strings.IndexByte(src[i:], '\n'); j >= 0 {
 			end = i + j + 1
 		}
-		t := strings.TrimRight(string(src[i:end]), "\r\n")
+		t := strings.TrimRight(src[i:end], "\r\n")
 		t = expandTabs(t)
 		ind := len(t) - len(strings.TrimLeft(t, " "))
 		if strings.TrimSpace(t) == "" {
@@ -70,7 +71,9 @@ func (p *parse) rst() error {
 			continue
 		}
 		t := l.text[l.indent:]
-		if m := rstWordish.FindStringSubmatch(t); m != nil {
+		if !strings.HasPrefix(t, "..") {
+			// Not explicit markup (the regexps are slow to say so).
+		} else if m := rstWordish.FindStringSubmatch(t); m != nil {
 			o, err := ParseOptions(m[1])
 			if err != nil {
 				return p.errorf(l.num, "%v", err)
@@ -78,8 +81,7 @@ func (p *parse) rst() error {
 			pending = o
 			i++
 			continue
-		}
-		if m := rstCodeDirective.FindStringSubmatch(t); m != nil {
+		} else if m := rstCodeDirective.FindStringSubmatch(t); m != nil {
 			j := i + 1
 			// Directive options (":linenos:") run up to the first blank line.
 			for j < len(lines) && lines[j].indent > l.indent && rstOptionLine.MatchString(lines[j].text[lines[j].indent:]) {
