@@ -7,11 +7,9 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/google/go-cmp v0.7.0
 	github.com/yuin/goldmark v1.8.7
+	golang.org/x/net v0.58.0
 	golang.org/x/sys v0.50.0
 	mvdan.cc/sh/v3 v3.14.1
 )
 
-require (
-	github.com/andybalholm/cascadia v1.3.4 // indirect
-	golang.org/x/net v0.58.0 // indirect
-)
+require github.com/andybalholm/cascadia v1.3.4 // indirect
