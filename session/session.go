@@ -37,8 +37,7 @@ type Session struct {
 	nonce   string
 	pid     int
 	shell   *exec.Cmd
-	out     *os.File // master of the terminal (stdin, stdout)
-	errp    *os.File // master of the stderr terminal
+	masters [2]int // terminal masters, non-blocking: stdin+stdout, stderr
 	outTTY  string
 	slaves  [2]*os.File
 	errTTY  string
@@ -47,11 +46,10 @@ type Session struct {
 	batchF  string
 	dir     string
 	ownDir  bool
-	events  chan []event
-	quit    chan struct{}
+	wake    int // eventfd: the shell died, or Interrupt was called
 	dead    chan struct{}
 	status  int // the shell's exit status, once dead is closed
-	intr    chan struct{}
+	intr    atomic.Bool
 	running atomic.Bool
 	closed  atomic.Bool
 
@@ -69,7 +67,12 @@ type Session struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	readers   sync.WaitGroup
+
+	// Reading the terminals, by RunBatch only.
+	scan    [2]scanner
+	carry   [2][]byte // a marker possibly cut short, held back
+	scratch [2][]byte
+	buf     []byte
 }
 
 // Start starts a shell as described by cfg. It does not wait for the
@@ -88,13 +91,11 @@ func Start(cfg Config) (*Session, error) {
 	}
 	inheritOnce.Do(closeInherited)
 	s := &Session{
-		cfg:    cfg,
-		id:     randHex(8),
-		nonce:  randHex(8),
-		events: make(chan []event, 64),
-		quit:   make(chan struct{}),
-		dead:   make(chan struct{}),
-		intr:   make(chan struct{}, 1),
+		cfg:   cfg,
+		id:    randHex(8),
+		nonce: randHex(8),
+		dead:  make(chan struct{}),
+		wake:  -1,
 	}
 	ok := false
 	defer func() {
@@ -126,18 +127,26 @@ func Start(cfg Config) (*Session, error) {
 	}
 	errM, errS, err := openTerm()
 	if err != nil {
-		outM.Close()
+		unix.Close(outM)
 		outS.Close()
 		return nil, err
 	}
-	s.out, s.errp = outM, errM
+	s.masters = [2]int{outM, errM}
+	if s.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		unix.Close(outM)
+		unix.Close(errM)
+		outS.Close()
+		errS.Close()
+		return nil, fmt.Errorf("session: %w", err)
+	}
 	s.outTTY, s.errTTY = outS.Name(), errS.Name()
 	r, w, err := os.Pipe()
 	if err != nil {
-		outM.Close()
+		unix.Close(outM)
 		outS.Close()
-		errM.Close()
+		unix.Close(errM)
 		errS.Close()
+		unix.Close(s.wake)
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	s.ctl = w
@@ -163,8 +172,9 @@ func Start(cfg Config) (*Session, error) {
 	err = c.Start()
 	r.Close()
 	if err != nil {
-		outM.Close()
-		errM.Close()
+		unix.Close(outM)
+		unix.Close(errM)
+		unix.Close(s.wake)
 		outS.Close()
 		errS.Close()
 		w.Close()
@@ -177,9 +187,13 @@ func Start(cfg Config) (*Session, error) {
 	s.shell, s.pid = c, c.Process.Pid
 	ok = true
 	go s.waitShell()
-	s.readers.Add(2)
-	go s.reader(s.out, 0)
-	go s.reader(s.errp, 1)
+	s.buf = make([]byte, 64<<10)
+	s.scan[0] = scanner{mark: []byte("\x1e" + s.nonce + ":")}
+	s.scan[1] = scanner{mark: s.scan[0].mark, wrap: []byte(s.batchF + ": ")}
+	if s.bash {
+		s.scan[1].rewrite = s.errPrefix
+		s.scan[1].as = []byte(s.shellName + ": ")
+	}
 
 	// Setup, read by the shell from its script. The script's own
 	// descriptor was opened anew by the shell (moved high, close-on-exec);
@@ -200,14 +214,12 @@ func Start(cfg Config) (*Session, error) {
 
 // openTerm opens a pseudo-terminal of 80x24 whose output is not
 // post-processed (no LF → CRLF), so that raw bytes come back as written.
-func openTerm() (master, slave *os.File, err error) {
+func openTerm() (master int, slave *os.File, err error) {
 	m, slave, err := pty.Open()
 	if err != nil {
-		return nil, nil, fmt.Errorf("session: pty: %w", err)
+		return -1, nil, fmt.Errorf("session: pty: %w", err)
 	}
-	// pty.Open leaves the master in blocking mode (it calls Fd): use a
-	// non-blocking copy, so that reads go through the poller and Close
-	// interrupts them.
+	// A non-blocking copy of the master, read by RunBatch with poll.
 	fd, err := unix.FcntlInt(m.Fd(), unix.F_DUPFD_CLOEXEC, 3)
 	m.Close()
 	if err == nil {
@@ -215,9 +227,9 @@ func openTerm() (master, slave *os.File, err error) {
 	}
 	if err != nil {
 		slave.Close()
-		return nil, nil, fmt.Errorf("session: pty: %w", err)
+		return -1, nil, fmt.Errorf("session: pty: %w", err)
 	}
-	master = os.NewFile(uintptr(fd), "/dev/ptmx")
+	master = fd
 	if err = pty.Setsize(slave, &pty.Winsize{Rows: 24, Cols: 80}); err == nil {
 		err = termControl(slave, func(fd int) error {
 			t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
@@ -229,9 +241,9 @@ func openTerm() (master, slave *os.File, err error) {
 		})
 	}
 	if err != nil {
-		master.Close()
+		unix.Close(master)
 		slave.Close()
-		return nil, nil, fmt.Errorf("session: pty: %w", err)
+		return -1, nil, fmt.Errorf("session: pty: %w", err)
 	}
 	return master, slave, nil
 }
@@ -250,12 +262,10 @@ func termControl(f *os.File, fn func(fd int) error) error {
 
 // fgPgrp is the terminal's foreground process group, or 0.
 func (s *Session) fgPgrp() int {
-	pg := 0
-	termControl(s.out, func(fd int) error {
-		var err error
-		pg, err = unix.IoctlGetInt(fd, unix.TIOCGPGRP)
-		return err
-	})
+	pg, err := unix.IoctlGetInt(s.masters[0], unix.TIOCGPGRP)
+	if err != nil {
+		return 0
+	}
 	return pg
 }
 
@@ -319,6 +329,7 @@ func (s *Session) waitShell() {
 	}
 	s.status = st
 	close(s.dead)
+	s.poke()
 }
 
 // Alive reports whether the shell is still running.
@@ -342,10 +353,8 @@ func (s *Session) Interrupt() {
 	if !s.running.Load() {
 		return
 	}
-	select {
-	case s.intr <- struct{}{}:
-	default:
-	}
+	s.intr.Store(true)
+	s.poke()
 }
 
 // Run runs one command.
@@ -535,10 +544,7 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 		each(0, r)
 		return 1
 	}
-	select { // a stale interrupt
-	case <-s.intr:
-	default:
-	}
+	s.intr.Store(false) // a stale interrupt
 	s.running.Store(true)
 	defer s.running.Store(false)
 
@@ -570,7 +576,6 @@ type batchRun struct {
 	acc       []*accum
 	cur       [2]int // per stream: index of the command receiving output
 	endSeen   [2]bool
-	eof       [2]bool
 	last      int // the last command that will run (stop point)
 	reported  int
 	stopped   bool // the Go side decided to stop (timeout, interrupt)
@@ -583,6 +588,7 @@ type batchRun struct {
 	timerAt   time.Time
 	endStatus int
 	flush     bool // the terminal's input to flush at the end
+	nextTick  time.Time
 }
 
 type accum struct {
@@ -610,15 +616,6 @@ func (b *batchRun) loop() int {
 	s := b.s
 	b.get(0).start = b.start
 	b.timerAt = b.start.Add(b.timeout(0))
-	timer := time.NewTimer(b.timeout(0))
-	defer timer.Stop()
-	var tick <-chan time.Time
-	var ticker *time.Ticker
-	defer func() {
-		if ticker != nil {
-			ticker.Stop()
-		}
-	}()
 	for {
 		if b.endSeen[0] && b.endSeen[1] {
 			if b.flush {
@@ -627,58 +624,68 @@ func (b *batchRun) loop() int {
 			b.finish(false)
 			return b.reported
 		}
-		select {
-		case evs := <-s.events:
-			for _, ev := range evs {
-				b.handle(ev)
-			}
-			if i := b.cur[0]; i <= b.last && !b.killing {
-				// A shorter timeout than the timer's: move it closer.
-				if at := b.get(i).start.Add(b.timeout(i)); at.Before(b.timerAt) {
-					b.timerAt = at
-					timer.Reset(time.Until(at))
-				}
-			}
-		case <-timer.C:
-			i := b.cur[0]
-			if i > b.last {
-				i = b.last
-			}
-			if b.cur[0] > b.last {
-				// Done, only the end of the batch is still to come: that
-				// takes microseconds, unless the shell is broken.
-				if !b.endWait {
-					b.endWait = true
-					timer.Reset(killLimit)
-				} else {
-					unix.Kill(s.pid, unix.SIGKILL)
-				}
-				continue
-			}
-			if at := b.get(i).start.Add(b.timeout(i)); time.Until(at) > 0 {
-				b.timerAt = at
-				timer.Reset(time.Until(at))
-				continue
-			}
-			if !b.killing {
-				b.stop(i, 1)
-				ticker = time.NewTicker(killGrace)
-				tick = ticker.C
-			}
-		case <-s.intr:
-			if !b.killing {
-				i := min(b.cur[0], b.last)
-				b.stop(i, 2)
-				ticker = time.NewTicker(killGrace)
-				tick = ticker.C
-			}
-		case <-tick:
-			b.killTick()
-		case <-s.dead:
+		if !s.Alive() && s.exitStatus() != -1 {
 			b.drain()
 			b.finish(true)
 			return b.reported
 		}
+		now := time.Now()
+		at := b.timerAt
+		if b.killing && b.nextTick.Before(at) {
+			at = b.nextTick
+		}
+		if !now.Before(at) {
+			b.onTimer(now)
+			continue
+		}
+		ready := s.poll(at.Sub(now), true)
+		if ready&pollWake != 0 {
+			s.unpoke()
+			if s.intr.Swap(false) && !b.killing {
+				b.stop(min(b.cur[0], b.last), 2)
+			}
+		}
+		for st := range 2 {
+			if ready&(1<<st) != 0 {
+				s.readStream(st, b.handle)
+			}
+		}
+		if i := b.cur[0]; i <= b.last && !b.killing {
+			b.timerAt = b.get(i).start.Add(b.timeout(i))
+		}
+	}
+}
+
+// onTimer runs when the running command's timeout or the kill phase's
+// next step is due.
+func (b *batchRun) onTimer(now time.Time) {
+	s := b.s
+	if b.killing && !now.Before(b.nextTick) {
+		b.killTick()
+		b.nextTick = now.Add(killGrace)
+	}
+	if now.Before(b.timerAt) {
+		return
+	}
+	i := b.cur[0]
+	switch {
+	case i > b.last:
+		// Done, only the end of the batch is still to come: that takes
+		// microseconds, unless the shell is broken.
+		if b.endWait {
+			unix.Kill(s.pid, unix.SIGKILL)
+		}
+		b.endWait = true
+		b.timerAt = now.Add(killLimit)
+	case b.killing:
+		b.timerAt = now.Add(time.Hour)
+	default:
+		if at := b.get(i).start.Add(b.timeout(i)); now.Before(at) {
+			b.timerAt = at
+			return
+		}
+		b.stop(i, 1)
+		b.timerAt = now.Add(time.Hour)
 	}
 }
 
@@ -687,6 +694,7 @@ func (b *batchRun) loop() int {
 func (b *batchRun) stop(i, why int) {
 	s := b.s
 	b.stopped, b.killing, b.killT0 = true, true, time.Now()
+	b.nextTick = b.killT0.Add(killGrace)
 	b.why, b.whyIdx = why, i
 	if i < b.last {
 		b.last = i
@@ -700,7 +708,7 @@ func (b *batchRun) stop(i, why int) {
 		// A builtin runs (read, a loop): an end of file, as Ctrl-D,
 		// ends a read from the terminal; what it does not read is
 		// flushed at the end of the batch.
-		s.out.Write([]byte{4})
+		unix.Write(s.masters[0], []byte{4})
 		b.flush = true
 	}
 }
@@ -762,8 +770,6 @@ func (b *batchRun) handle(ev event) {
 				b.endStatus = ev.status
 			}
 		}
-	case evEOF:
-		b.eof[st] = true
 	}
 }
 
@@ -832,29 +838,24 @@ func (b *batchRun) finish(dead bool) {
 	}
 }
 
-// drain collects the output still in flight after the shell died.
+// drain collects the output still in flight after the shell died: until
+// none came for deathQuiet, or deathDrain passed.
 func (b *batchRun) drain() {
-	deadline := time.NewTimer(deathDrain)
-	defer deadline.Stop()
-	quiet := time.NewTimer(deathQuiet)
-	defer quiet.Stop()
-	for !(b.eof[0] && b.eof[1]) {
-		select {
-		case evs := <-b.s.events:
-			for _, ev := range evs {
-				b.handle(ev)
-			}
-			if !quiet.Stop() {
-				select {
-				case <-quiet.C:
-				default:
-				}
-			}
-			quiet.Reset(deathQuiet)
-		case <-quiet.C:
+	s := b.s
+	end := time.Now().Add(deathDrain)
+	for {
+		d := min(deathQuiet, time.Until(end))
+		if d <= 0 {
 			return
-		case <-deadline.C:
+		}
+		ready := s.poll(d, false)
+		if ready == 0 {
 			return
+		}
+		for st := range 2 {
+			if ready&(1<<st) != 0 {
+				s.readStream(st, b.handle)
+			}
 		}
 	}
 }
@@ -877,12 +878,18 @@ func (s *Session) Close() error {
 		case <-time.After(closeWait):
 			left = append(left, s.pid)
 		}
-		close(s.quit)
-		s.out.Close()
-		s.errp.Close()
+		// RunBatch, if one runs, sees the death and returns (unless Close
+		// was called from its callback: then go on without it).
+		for t := time.Now(); !s.mu.TryLock(); time.Sleep(5 * time.Millisecond) {
+			if time.Since(t) > closeWait {
+				break
+			}
+		}
+		unix.Close(s.masters[0])
+		unix.Close(s.masters[1])
+		unix.Close(s.wake)
 		s.slaves[0].Close()
 		s.slaves[1].Close()
-		s.readers.Wait()
 		if len(left) > 0 {
 			s.closeErr = fmt.Errorf("session: processes left after Close: %v", left)
 		}
@@ -938,4 +945,68 @@ func (s *Session) flushInput() {
 	}
 	unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIFLUSH)
 	unix.Close(fd)
+}
+
+// Ready bits of poll.
+const (
+	pollOut  = 1 << 0
+	pollErr  = 1 << 1
+	pollWake = 1 << 2
+)
+
+// poll waits up to d for output on the terminals or, with wake, for poke.
+func (s *Session) poll(d time.Duration, wake bool) int {
+	fds := []unix.PollFd{
+		{Fd: int32(s.masters[0]), Events: unix.POLLIN},
+		{Fd: int32(s.masters[1]), Events: unix.POLLIN},
+		{Fd: int32(s.wake), Events: unix.POLLIN},
+	}
+	if !wake {
+		fds = fds[:2]
+	}
+	ts := unix.NsecToTimespec(int64(max(d, 0)))
+	n, err := unix.Ppoll(fds, &ts, nil)
+	if n <= 0 || err != nil {
+		return 0
+	}
+	ready := 0
+	for i, f := range fds {
+		if f.Revents != 0 {
+			ready |= 1 << i
+		}
+	}
+	return ready
+}
+
+// poke wakes a poll with wake.
+func (s *Session) poke() {
+	var one = [8]byte{1}
+	unix.Write(s.wake, one[:])
+}
+
+func (s *Session) unpoke() {
+	var b [8]byte
+	unix.Read(s.wake, b[:])
+}
+
+// readStream reads what terminal st has (up to 1 MiB, so that timers are
+// looked at during a flood) and passes it on as events to handle.
+func (s *Session) readStream(st int, handle func(event)) {
+	emit := func(ev event) bool {
+		ev.stream = st
+		handle(ev)
+		return true
+	}
+	for range 16 {
+		n, err := unix.Read(s.masters[st], s.buf)
+		if n > 0 {
+			data := append(s.scratch[st][:0], s.carry[st]...)
+			data = append(data, s.buf[:n]...)
+			s.scratch[st] = data
+			s.carry[st] = s.scan[st].scan(data, emit)
+		}
+		if n <= 0 || err != nil {
+			return
+		}
+	}
 }

@@ -2,7 +2,7 @@ package session
 
 import (
 	"bytes"
-	"os"
+	"regexp"
 	"strconv"
 )
 
@@ -17,7 +17,6 @@ const (
 	evData = iota
 	evMark // end of a command: seq, status
 	evEnd  // end of a batch: seq is the batch number
-	evEOF
 )
 
 type event struct {
@@ -35,8 +34,8 @@ const (
 	wrapMax = 400
 )
 
-// reader reads one terminal master and turns it into events: data, and
-// the markers the shell writes after each command and each batch:
+// The terminals carry, besides the commands' output, the markers the
+// shell writes after each command and each batch:
 //
 //	\x1e NONCE ':' SEQ ':' STATUS \x1e
 //	\x1e NONCE ':' 'E' BATCH ':' STATUS \x1e
@@ -47,69 +46,25 @@ const (
 // error message, a line that starts with the batch file's name (see
 // Session.script): the whole line is the marker. A possible marker cut at
 // the end of a read is held back until the next read.
-func (s *Session) reader(f *os.File, stream int) {
-	defer s.readers.Done()
-	sc := scanner{mark: []byte("\x1e" + s.nonce + ":")}
-	if stream == 1 {
-		sc.wrap = []byte(s.batchF + ": ")
-	}
-	buf := make([]byte, 64<<10)
-	var carry []byte
-	var evs []event // sent once per read: one wakeup for many markers
-	emit := func(ev event) bool {
-		ev.stream = stream
-		if sc.wrap != nil && ev.kind == evData && bytes.Contains(ev.data, sc.wrap) {
-			ev.data = s.errPrefix.ReplaceAll(ev.data, []byte(s.shellName+": "))
-		}
-		evs = append(evs, ev)
-		return true
-	}
-	send := func() bool {
-		if len(evs) == 0 {
-			return true
-		}
-		select {
-		case s.events <- evs:
-			evs = nil
-			return true
-		case <-s.quit:
-			return false
-		}
-	}
-	for {
-		n, err := f.Read(buf)
-		if n > 0 {
-			var data []byte
-			if len(carry) > 0 {
-				data = append(carry, buf[:n]...)
-			} else {
-				data = append([]byte(nil), buf[:n]...)
-			}
-			carry, _ = sc.scan(data, emit)
-			carry = append([]byte(nil), carry...)
-			if !send() {
-				return
-			}
-		}
-		if err != nil {
-			if len(carry) > 0 {
-				emit(event{data: carry})
-			}
-			emit(event{kind: evEOF})
-			send()
-			return
-		}
-	}
-}
-
 type scanner struct {
-	mark []byte // "\x1e" NONCE ":"
-	wrap []byte // start of bash's error message line, or nil
+	mark    []byte // "\x1e" NONCE ":"
+	wrap    []byte // start of bash's error message line, or nil
+	rewrite *regexp.Regexp
+	as      []byte // what rewrite's matches become
 }
 
 // scan emits data and marker events for data and returns the part to hold
-// back (a marker possibly cut short).
-func (sc *scanner) scan(data []byte, emit func(event) bool) ([]byte, bool) {
+// back (a marker possibly cut short), which aliases data.
+func (sc *scanner) scan(data []byte, emit func(event) bool) []byte {
+	out := func(b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		if sc.rewrite != nil && bytes.Contains(b, sc.wrap) {
+			b = sc.rewrite.ReplaceAll(b, sc.as)
+		}
+		emit(event{data: b})
+	}
 	for len(data) > 0 {
 		j := bytes.Index(data, sc.mark)
 		if j < 0 {
@@ -117,10 +72,8 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) ([]byte, bool) {
 			if h := sc.wrapHold(data[:k]); h < k {
 				k = h
 			}
-			if k > 0 && !emit(event{data: data[:k]}) {
-				return nil, false
-			}
-			return data[k:], true
+			out(data[:k])
+			return data[k:]
 		}
 		rest := data[j+len(sc.mark):]
 		e := bytes.IndexByte(rest[:min(len(rest), markMax)], 0x1e)
@@ -135,15 +88,11 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) ([]byte, bool) {
 				if w := sc.wrapStart(data[:j]); w >= 0 {
 					k = w
 				}
-				if k > 0 && !emit(event{data: data[:k]}) {
-					return nil, false
-				}
-				return data[k:], true
+				out(data[:k])
+				return data[k:]
 			}
 			// Not a marker after all.
-			if !emit(event{data: data[:j+len(sc.mark)]}) {
-				return nil, false
-			}
+			out(data[:j+len(sc.mark)])
 			data = rest
 			continue
 		}
@@ -154,21 +103,15 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) ([]byte, bool) {
 			case nl >= 0:
 				start, end = w, end+nl+1
 			case len(data)-w < wrapMax: // the end of the line is to come
-				if w > 0 && !emit(event{data: data[:w]}) {
-					return nil, false
-				}
-				return data[w:], true
+				out(data[:w])
+				return data[w:]
 			}
 		}
-		if start > 0 && !emit(event{data: data[:start]}) {
-			return nil, false
-		}
-		if !emit(ev) {
-			return nil, false
-		}
+		out(data[:start])
+		emit(ev)
 		data = data[end:]
 	}
-	return nil, true
+	return nil
 }
 
 // wrapStart is where the error message line that ends b starts, or -1.
