@@ -51,7 +51,7 @@ func classify(lang string) blockKind {
 		return kindSession
 	case "sh", "bash", "shell", "zsh":
 		return kindScript
-	case "", "text", "txt", "none", "plain", "plaintext":
+	case "", "text", "txt", "none", "plain", "plaintext", "default": // "default": Sphinx literal blocks
 		return kindText
 	}
 	return kindOther
