@@ -49,7 +49,11 @@
 // program writes come back as written, "\n" not turned into "\r\n".
 // Result.Transcript merges the two streams in the order their bytes
 // reached wordish: reliable between writes some milliseconds apart, not
-// within a burst written at once to both.
+// within a burst written at once to both. The terminals are read while a
+// batch runs (RunBatch polls both, no goroutine); what background jobs
+// write between batches waits in the terminal (up to its buffer, then
+// they block, as with a paused terminal) and goes to the next batch's
+// first command.
 //
 // # How commands run
 //
