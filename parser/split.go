@@ -141,8 +141,8 @@ func (p *parse) split(b *block) ([]*Step, error) {
 			continue // a bare prompt, as at the end of many sessions
 		}
 		opts := b.opts
-		for k, c := range cmd {
-			o, set, found, err := commandDirective(c)
+		for k, line := range cmd {
+			o, set, found, err := commandDirective(line)
 			if err != nil {
 				return nil, p.errorf(lines[first+k].num, "%v", err)
 			}
