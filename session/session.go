@@ -41,8 +41,8 @@ type Session struct {
 	outTTY  string
 	slaves  [2]*os.File
 	errTTY  string
-	ctl     *os.File // the shell's script: ". batch" lines
-	priv    string   // private directory: batch and stop files
+	ctl     *os.File // the shell's script (a pipe): ". batch" lines
+	priv    string   // private directory of the batch file
 	batchF  string
 	dir     string
 	ownDir  bool
@@ -198,9 +198,11 @@ func Start(cfg Config) (*Session, error) {
 	// Setup, read by the shell from its script. The script's own
 	// descriptor was opened anew by the shell (moved high, close-on-exec);
 	// the inherited 3 is closed so that commands inherit only 0, 1, 2.
-	// Job control takes its terminal from standard error: set it up with
-	// the main terminal there. The INT trap keeps the shell alive when a
-	// job is interrupted; bash then aborts the line it is running.
+	// With -m, bash sets up job control at startup on a copy of its
+	// standard error, which is why that is the main terminal at exec;
+	// the standard error terminal comes as 4 and takes its place. The INT
+	// trap keeps the shell alive when a job is interrupted (bash then
+	// aborts the line it runs); signal 39 asks it to stop the batch.
 	setup := "exec 3<&- 2>&4 4>&-\ntrap : INT\ntrap __w_x=1 39\nshopt -s expand_aliases 2>/dev/null\n" +
 		"__w_st() { return \"$1\"; }\n__w_s=0\n" +
 		"__w_end() { printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\"; printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >&2; }\n" +
