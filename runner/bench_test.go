@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/session"
 )
 
 // BenchmarkReplay1000 replays a generated 1000-step article end to end
 // (parse, session, match, text report to io.Discard) and, in the same
 // benchmark, runs the same commands as a plain bash script, reporting
-// the time per step of both and their ratio:
+// the time per step of both and their ratio. session-ms/step is the
+// session alone (start, one RunBatch of the 1000 commands, close), to
+// tell the runner's share from the session's:
 //
 //	go test ./runner -run XXX -bench Replay1000 -benchtime 20x
 func BenchmarkReplay1000(b *testing.B) {
@@ -43,7 +46,12 @@ func BenchmarkReplay1000(b *testing.B) {
 		b.Skip("no bash")
 	}
 
-	var inWordish, inBash time.Duration
+	cmds := make([]session.Command, steps)
+	for i := range cmds {
+		cmds[i] = session.Command{Text: fmt.Sprintf("echo %d", i)}
+	}
+
+	var inWordish, inBash, inSession time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
@@ -66,12 +74,25 @@ func BenchmarkReplay1000(b *testing.B) {
 			b.Fatal(err)
 		}
 		inBash += time.Since(t0)
+
+		t0 = time.Now()
+		sess, err := session.Start(session.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := sess.RunBatch(cmds, func(int, session.Result) {})
+		sess.Close()
+		inSession += time.Since(t0)
+		if n != steps {
+			b.Fatalf("session ran %d commands", n)
+		}
 	}
 	perStep := func(d time.Duration) float64 {
 		return float64(d) / float64(time.Millisecond) / float64(b.N*steps)
 	}
 	b.ReportMetric(perStep(inWordish), "wordish-ms/step")
 	b.ReportMetric(perStep(inBash), "bash-ms/step")
+	b.ReportMetric(perStep(inSession), "session-ms/step")
 	b.ReportMetric(float64(inWordish)/float64(inBash), "ratio")
 }
 
