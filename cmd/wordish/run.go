@@ -231,6 +231,18 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	}
 	cfg := parser.Config{Format: opts.Format, Prompts: opts.Prompts}
 
+	// A document named twice is replayed once: the reporters know a
+	// document by its path, so two replays of it in parallel would mix.
+	seen := map[string]bool{}
+	uniq := files[:0:0]
+	for _, p := range files {
+		if !seen[p] {
+			seen[p] = true
+			uniq = append(uniq, p)
+		}
+	}
+	files = uniq
+
 	// Parse everything first: a root step without root stops the whole
 	// run before any command runs, and a typo in a directive is reported
 	// at once.
