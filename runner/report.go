@@ -9,22 +9,30 @@ import (
 	"time"
 )
 
-// The text report. Layout (no colour, not verbose):
+// The text report. Layout (no colour, not verbose; see fixtures/*.golden):
 //
-//	FAIL fixtures/fail.md:9: $ echo hallo
+//	FAIL fixtures/fail.md:7: $ echo hello world
 //	    --- expected
 //	    +++ actual
 //	    @@ -1 +1 @@
-//	    -hello
-//	    +hallo
-//	ERROR fixtures/error.md:12: $ false
-//	    exit status 1, expected 0
-//	    (no output)
-//	    not run:
-//	    fixtures/error.md:16: $ echo never
+//	    -hello wordl
+//	    +hello world
 //	FAIL fixtures/fail.md: 2 passed, 1 failed, 0 errored, 0 skipped, 0 not run
-//	2 passed, 1 failed, 1 errored, 0 skipped, 1 not run
+//	ERROR fixtures/error.md:6: $ ls /no/such/dir
+//	    exit status 2, expected 0
+//	    output:
+//	    | ls: cannot access '/no/such/dir': No such file or directory
+//	    not run:
+//	    fixtures/error.md:7: $ echo two
+//	FAIL fixtures/error.md: 1 passed, 0 failed, 1 errored, 0 skipped, 1 not run
+//	3 passed, 1 failed, 1 errored, 0 skipped, 1 not run
 //
+// A failure whose expected text was compared with standard output alone
+// also lists standard error under "stderr (not compared):" (and standard
+// output under "stdout (not compared):" with the stderr option). Outputs
+// of errored steps are cut to their last 40 lines. A not-run list that
+// follows no error (a signal before the document started) is headed
+// "NOT RUN (reason):".
 // Diffs are unified diffs of the expected output against the actual one
 // after the matching rules (blank edge lines and common indentation
 // removed); a "..." line shows as context, followed by the actual lines it
