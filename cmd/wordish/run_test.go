@@ -217,6 +217,49 @@ func testInterrupt(t *testing.T, sig syscall.Signal) {
 	checkGolden(t, "interrupt", out.String())
 }
 
+// Root steps without root: an error naming the step, exit 2, and no
+// command run. As root the test drops to nobody with setpriv.
+func TestRootSteps(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o777)
+	src, err := os.ReadFile(filepath.Join(repoRoot, "fixtures", "root.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root.md"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{binary, "--workdir", dir, "root.md"}
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("running as root and no setpriv to drop privileges")
+		}
+		// The binary's directory must be reachable by nobody.
+		os.Chmod(filepath.Dir(binary), 0o755)
+		args = append([]string{setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Env = testEnv()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Errorf("exit %v, want status 2", err)
+	}
+	want := `wordish: root.md:11: this step has a root prompt "#" but wordish is not running as root: run it as root, or in the VM sandbox with --sandbox vm` + "\n"
+	if errb.String() != want {
+		t.Errorf("stderr %q, want %q", errb.String(), want)
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+		t.Error("a command ran")
+	}
+}
+
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		name    string
