@@ -10,10 +10,20 @@ import (
 )
 
 // article builds an article of about size bytes in the format of ext:
-// prose, sessions of every kind, and code in other languages.
-func article(ext string, size int) []byte {
+// sessions of every kind, close together, a little prose and code in
+// other languages; it is far denser in sessions than real articles.
+func article(ext string, size int) []byte { return articleWith(ext, size, 1) }
+
+// articleWith is article with prose paragraphs between the sessions.
+func articleWith(ext string, size, prose int) []byte {
+	para := map[string]string{
+		".md":   "Some *prose* with `code` and a [link](http://example.com), long\nenough to look like a paragraph of an article about shells.\n\n",
+		".rst":  "Some *prose* with ``code`` and a `link <http://example.com>`_, long\nenough to look like a paragraph of an article about shells.\n\n",
+		".html": "<p>Some <em>prose</em> with <code>code</code> and a <a href=\"http://example.com\">link</a>, long\nenough to look like a paragraph of an article about shells.</p>\n",
+	}[ext]
 	var b strings.Builder
 	for i := 0; b.Len() < size; i++ {
+		b.WriteString(strings.Repeat(para, prose-1))
 		c := ruleCases[i%len(ruleCases)]
 		var doc string
 		switch ext {
@@ -37,8 +47,8 @@ func article(ext string, size int) []byte {
 	return []byte(b.String())
 }
 
-func benchmarkParse(b *testing.B, ext string) {
-	src := article(ext, 10<<20)
+func benchmarkParse(b *testing.B, ext string, prose int) {
+	src := articleWith(ext, 10<<20, prose)
 	b.SetBytes(int64(len(src)))
 	b.ResetTimer()
 	cpu := cpuTime()
@@ -53,9 +63,15 @@ func benchmarkParse(b *testing.B, ext string) {
 	b.ReportMetric(float64(len(src))/1e6/c, "MB/cpu-s")
 }
 
-func BenchmarkMarkdown(b *testing.B) { benchmarkParse(b, ".md") }
-func BenchmarkRST(b *testing.B)      { benchmarkParse(b, ".rst") }
-func BenchmarkHTML(b *testing.B)     { benchmarkParse(b, ".html") }
+func BenchmarkMarkdown(b *testing.B) { benchmarkParse(b, ".md", 1) }
+func BenchmarkRST(b *testing.B)      { benchmarkParse(b, ".rst", 1) }
+func BenchmarkHTML(b *testing.B)     { benchmarkParse(b, ".html", 1) }
+
+// The Prose benchmarks have ten paragraphs between sessions, more like a
+// real article.
+func BenchmarkMarkdownProse(b *testing.B) { benchmarkParse(b, ".md", 10) }
+func BenchmarkRSTProse(b *testing.B)      { benchmarkParse(b, ".rst", 10) }
+func BenchmarkHTMLProse(b *testing.B)     { benchmarkParse(b, ".html", 10) }
 
 // TestLargeMarkdown guards against a slowdown on a 10 MB Markdown article;
 // the benchmarks measure the speed. The bound is loose because test

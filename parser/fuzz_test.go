@@ -131,3 +131,48 @@ func FuzzQuickScan(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCommandEnd checks the shortcuts that spare the bash parser (quick
+// scan, heredoc bodies, lines that cannot close anything) against asking
+// the parser at every line: on valid shell, both end commands at the same
+// line.
+func FuzzCommandEnd(f *testing.F) {
+	for _, c := range ruleCases {
+		f.Add(c.body)
+	}
+	f.Add("f () {\n  a\n  b\n}\nout")
+	f.Add("for i in 1 2\ndo\n  x\ndone\nout")
+	f.Add("cat <<-EOF\n\tx\n\tEOF\nout")
+	sh := &shell{p: syntax.NewParser(syntax.Variant(syntax.LangBash))}
+	end := func(lines []string, always bool) int {
+		sh.budget = 1 << 30
+		c := sh.command(lines[0])
+		c.always = always
+		i := 1
+		for i < len(lines) && c.incomplete() {
+			c.add(lines[i])
+			i++
+		}
+		return i
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		lines := strings.Split(body, "\n")
+		// Heredoc terminators: mvdan.cc/sh ends "<<-0" at "0$00", bash
+		// (and the shortcut) at "0" only.
+		if len(lines) > 200 || strings.Contains(body, "<") || strings.Contains(body, "\x00") {
+			return
+		}
+		fast, slow := end(lines, false), end(lines, true)
+		if fast == slow {
+			return
+		}
+		// Only valid shell counts: invalid text may end anywhere.
+		for _, n := range []int{fast, slow} {
+			src := strings.Join(lines[:n], "\n") + "\n"
+			if _, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), ""); err != nil {
+				return
+			}
+		}
+		t.Fatalf("command ends after %d lines with shortcuts, %d without", fast, slow)
+	})
+}

@@ -256,6 +256,13 @@ type command struct {
 	// it, the command goes on without asking the parser again, which keeps
 	// long heredocs linear.
 	heredoc string
+	// open says the parser found the command open, not for a heredoc and
+	// not after a trailing operator, when it last looked: a line that
+	// holds nothing that could close a construct leaves it open.
+	open bool
+	// always asks the parser, for tests of the shortcuts; the trailing
+	// backslash is the one case the scan knows better than the parser.
+	always bool
 }
 
 func (s *shell) command(first string) *command {
@@ -272,25 +279,30 @@ func (c *command) add(l string) {
 
 // incomplete reports whether the command needs more lines.
 func (c *command) incomplete() bool {
-	if c.heredoc != "" {
+	if c.heredoc != "" && !c.always {
 		if strings.TrimLeft(c.lines[len(c.lines)-1], "\t") != c.heredoc {
 			return true
 		}
 		c.heredoc = ""
 	}
-	switch c.scan.result() {
-	case scanComplete:
+	switch r := c.scan.result(); {
+	case r == scanComplete && !c.always:
 		return false
-	case scanIncomplete:
+	case r == scanIncomplete && (!c.always || c.scan.joined):
 		return true
 	}
+	n := len(c.lines)
+	if c.open && !c.always && n > 1 && !mayClose(c.lines[n-1]) {
+		return true
+	}
+	c.open = false
 	s := c.sh
 	s.buf = s.buf[:0]
 	for _, l := range c.lines {
 		s.buf = append(s.buf, l...)
 		s.buf = append(s.buf, '\n')
 	}
-	if s.budget -= len(s.buf); s.budget < 0 {
+	if s.budget -= len(s.buf); s.budget < 0 && !c.always {
 		return false
 	}
 	s.rd.Reset(s.buf)
@@ -304,7 +316,37 @@ func (c *command) incomplete() bool {
 		}
 		return true
 	}
-	return syntax.IsIncomplete(err)
+	if !syntax.IsIncomplete(err) {
+		return false
+	}
+	c.open = !wantsMore(c.lines[n-1])
+	return true
+}
+
+// mayClose reports whether a line could complete an open compound
+// command, substitution or quote: it needs a closing bracket, a quote, an
+// operator or a keyword such as fi, done, esac, then, do or in.
+func mayClose(l string) bool {
+	if strings.ContainsAny(l, ")}]'\"`;&|\\") {
+		return true
+	}
+	for _, w := range strings.Fields(l) {
+		switch w {
+		case "fi", "done", "esac", "then", "do", "else", "elif", "in", "!":
+			return true
+		}
+	}
+	return false
+}
+
+// wantsMore reports a line after which any next line may complete the
+// command: one ending in an operator or a backslash, or a function header
+// still waiting for its body. Comments hide line ends, so a line with a
+// "#" counts too.
+func wantsMore(l string) bool {
+	l = strings.TrimSpace(l)
+	return l == "" || strings.HasSuffix(l, "|") || strings.HasSuffix(l, "&") || strings.HasSuffix(l, "\\") || strings.HasSuffix(l, "!") ||
+		strings.Contains(l, "()") || strings.HasPrefix(l, "function") || strings.Contains(l, "#")
 }
 
 type scanResult int
@@ -356,6 +398,10 @@ func (sc *scanner) add(l string) {
 	if sc.unsure {
 		return
 	}
+	if strings.ContainsAny(l, "\x00\r") {
+		sc.unsure = true // the parser has its own ideas about these
+		return
+	}
 	wordStart := true
 	sc.joined = false
 	for i := 0; i < len(l); i++ {
@@ -387,9 +433,6 @@ func (sc *scanner) add(l string) {
 		case ' ', '\t':
 			wordStart = true
 			continue
-		case 0, '\r':
-			sc.unsure = true // the parser has its own ideas about these
-			return
 		case '\\':
 			if i+1 == len(l) {
 				sc.joined = true
