@@ -59,7 +59,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shell, "shell", "", "shell to run the commands in (default: bash)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit of each command (a step's timeout= option overrides it)")
 	fs.Var(&f.env, "env", "set K=V in the shell's environment (repeatable)")
-	fs.StringVar(&f.workdir, "workdir", "", "run in this directory (default: a fresh temporary directory per document)")
+	fs.StringVar(&f.workdir, "workdir", "", "run in this directory (default: a fresh temporary directory per document; implies -j 1 unless -j is given)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the temporary working directories")
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "go on replaying a document after a step errored")
 	fs.BoolVar(&f.verbose, "v", false, "verbose: show passing and skipped steps and durations")
@@ -68,6 +68,17 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a sandbox: vm (a throwaway User-Mode Linux VM, as root)")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install the packages the VM sandbox needs (apt-get) when missing")
+}
+
+// defaults adjusts defaults that depend on other flags: documents that
+// share a --workdir run one at a time unless -j is given, since they
+// would otherwise trip over each other's files.
+func (f *runFlags) defaults(fs *flag.FlagSet) {
+	jobsSet := false
+	fs.Visit(func(fl *flag.Flag) { jobsSet = jobsSet || fl.Name == "j" })
+	if f.workdir != "" && !jobsSet {
+		f.jobs = 1
+	}
 }
 
 func (f *runFlags) check() error {
@@ -183,6 +194,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
+	f.defaults(fs)
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return exitUsage
