@@ -34,7 +34,16 @@ func TestNormalize(t *testing.T) {
 		{"c1 csi ignored", "a\u009bb\n", "ab\n"},
 		{"escape at end", "abc\x1b", "abc"},
 		{"unfinished csi", "abc\x1b[1;3", "abc"},
-		{"huge move", "a\x1b[99999999999999999999Cb\n", "a" + strings.Repeat(" ", 4095) + "b\n"},
+		{"huge move", "a\x1b[99999999999999999999Cb\n", "a" + strings.Repeat(" ", 78) + "b\n"},
+		{"huge down", "a\x1b[9999Bb\x1b[9999Bc\n", "a" + strings.Repeat("\n", 23) + " bc\n"},
+		{"cursor up redraw", "a: 10%\nb: 10%\n\x1b[2A\x1b[2Ka: done\n\x1b[2Kb: done\n", "a: done\nb: done\n"},
+		{"previous line", "x\ny\x1b[F\x1b[Kz\n", "z\ny"}, // the cursor ends on y's line
+		{"erase below", "a\nb\nc\x1b[2A\x1b[J\n", "a\n"},
+		{"erase below from start", "a\nb\nc\r\x1b[2A\x1b[J\n", "\n"},
+		{"clear screen", "old\x1b[H\x1b[2Jnew\n", "new\n"},
+		{"position", "\x1b[2;3Hx\n", "\n  x\n"},
+		{"down", "a\x1b[2Bb\n", "a\n\n b\n"},
+		{"up past the top", "a\x1b[5Ab\n", "ab\n"},
 		{"lines independent", "one\rtwo\nthree\n", "two\nthree\n"},
 	}
 	for _, tt := range tests {
@@ -51,4 +60,19 @@ func FuzzNormalize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		Normalize(raw) // must not panic
 	})
+}
+
+func TestNormalizeBounded(t *testing.T) {
+	raw := []byte(strings.Repeat("\x1b[9999C\x1b[9999Bx\x1b[99;999H\x1b[2K", 100000))
+	if n := len(Normalize(raw)); n > 10*len(raw) {
+		t.Errorf("%d bytes of output for %d of input", n, len(raw))
+	}
+}
+
+func BenchmarkNormalize(b *testing.B) {
+	raw := []byte(strings.Repeat("some output line, with \x1b[1mbold\x1b[0m text\r\n", 200000))
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		Normalize(raw)
+	}
 }
