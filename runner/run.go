@@ -382,18 +382,25 @@ func judgeOutput(sr *StepResult, m *Matcher) {
 		sr.Diff = err.Error() + "\n"
 		return
 	}
-	// Show the diff against whichever candidate is closer.
+	// Diff against the closer candidate. Actual is also what update
+	// mode writes back, so "closer" must follow the author's intent: an
+	// article that shows standard error lines shows the terminal (the
+	// transcript), one that does not shows standard output. In order:
+	// more expected lines matched, a line count nearer the expected one,
+	// fewer changed lines, then standard output.
 	exp := NormLines(sr.Step.Expected)
 	var wild func(i int) bool // "..." lines absorb actual lines in the diff too
 	if m.kind == kindGlob || m.kind == kindRegex {
 		wild = func(i int) bool { return strings.TrimSpace(exp[i]) == ellipsis }
 	}
-	best := -1
-	for _, c := range candidates {
+	var best [3]int
+	for k, c := range candidates {
 		act := NormLines(c)
 		d := UnifiedDiffWild(exp, act, func(i, j int) bool { return m.LineEqual(exp[i], act[j], i) }, wild)
-		if n := diffSize(d); best < 0 || n < best {
-			best, sr.Actual, sr.Diff = n, c, d
+		minus, plus := diffCounts(d)
+		score := [3]int{minus, abs(len(act) - len(exp)), minus + plus}
+		if k == 0 || less(score, best) {
+			best, sr.Actual, sr.Diff = score, c, d
 		}
 	}
 	if sr.Diff == "" {
@@ -406,15 +413,42 @@ func judgeOutput(sr *StepResult, m *Matcher) {
 	}
 }
 
-// diffSize counts the changed lines of a unified diff.
-func diffSize(d string) int {
-	n := 0
-	for i := 0; i < len(d); i++ {
-		if (i == 0 || d[i-1] == '\n') && (d[i] == '-' || d[i] == '+') {
-			n++
+// less compares scores lexicographically.
+func less(a, b [3]int) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
 		}
 	}
+	return false
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
 	return n
+}
+
+// diffCounts counts the removed and added lines of a unified diff (its
+// "---"/"+++" header left out).
+func diffCounts(d string) (minus, plus int) {
+	for len(d) > 0 {
+		line := d
+		if i := strings.IndexByte(d, '\n'); i >= 0 {
+			line, d = d[:i], d[i+1:]
+		} else {
+			d = ""
+		}
+		switch {
+		case strings.HasPrefix(line, "--- ") || strings.HasPrefix(line, "+++ "):
+		case strings.HasPrefix(line, "-"):
+			minus++
+		case strings.HasPrefix(line, "+"):
+			plus++
+		}
+	}
+	return minus, plus
 }
 
 // normalize is session.Normalize with a fast path: output without the

@@ -171,6 +171,29 @@ func TestJudgeReasons(t *testing.T) {
 }
 
 func TestJudgeDiffPicksCloserStream(t *testing.T) {
+	tests := []struct {
+		name           string
+		expected       string
+		stdout, stderr string
+		merged         string
+		wantMerged     bool
+	}{
+		{"stdout shown, new warning", "a\nb", "a\nB\n", "warn\n", "a\nB\nwarn\n", false},
+		{"stdout shown, more output", "a\nb", "a\nb\nc\n", "warn\n", "a\nb\nc\nwarn\n", false},
+		{"terminal shown, stdout changed", "a\nwarn\nc", "a\nC\n", "warn\n", "a\nwarn\nC\n", true},
+		{"terminal shown, more stderr", "a\nwarn1\nc", "a\nc\n", "warn1\nwarn2\n", "a\nwarn1\nwarn2\nc\n", true},
+	}
+	for _, tt := range tests {
+		step := &parser.Step{File: "f.md", Line: 1, Command: "x", Expected: tt.expected}
+		res := session.Result{Stdout: []byte(tt.stdout), Stderr: []byte(tt.stderr), Transcript: []byte(tt.merged)}
+		sr := Judge(step, session.Command{}, res, time.Second)
+		if sr.Outcome != Failed || (sr.Actual == sr.Merged) != tt.wantMerged {
+			t.Errorf("%s: outcome %s, actual %q", tt.name, sr.Outcome, sr.Actual)
+		}
+	}
+}
+
+func TestJudgeDiffPicksTranscript(t *testing.T) {
 	step := &parser.Step{File: "f.md", Line: 1, Command: "x", Expected: "a\nwarning: b\nc"}
 	res := session.Result{
 		Stdout:     []byte("a\nc\n"),
@@ -178,12 +201,12 @@ func TestJudgeDiffPicksCloserStream(t *testing.T) {
 		Transcript: []byte("a\nwarning: B\nc\n"),
 	}
 	sr := Judge(step, session.Command{}, res, time.Second)
-	// Against stdout one line is missing; against the transcript one
-	// line is changed (two diff lines): stdout is closer.
-	if sr.Outcome != Failed || sr.Actual != sr.Stdout {
+	// Both match two expected lines, but the transcript has as many
+	// lines as the expected text: the article shows the terminal.
+	if sr.Outcome != Failed || sr.Actual != sr.Merged {
 		t.Fatalf("outcome %s, actual %q", sr.Outcome, sr.Actual)
 	}
-	if want := "@@ -1,3 +1,2 @@\n a\n-warning: b\n c\n"; !strings.HasSuffix(sr.Diff, want) {
+	if want := "@@ -1,3 +1,3 @@\n a\n-warning: b\n+warning: B\n c\n"; !strings.HasSuffix(sr.Diff, want) {
 		t.Errorf("diff\n%s", sr.Diff)
 	}
 }
