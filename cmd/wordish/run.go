@@ -256,8 +256,9 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	files = uniq
 
 	// Parse everything first: a root step without root stops the whole
-	// run before any command runs, and a typo in a directive is reported
-	// at once.
+	// run before any command runs. An unreadable document (or a typo in a
+	// directive) is reported in its place in the report, and the others
+	// still run.
 	docs := make([]*parser.Document, len(files))
 	errs := make([]error, len(files))
 	status := exitOK
@@ -267,23 +268,23 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 			status = exitUsage
 		}
 	}
-	rootOK := true // and the hook's check
+	ok := true // no root step without root, and the hook's check passed
 	for _, d := range docs {
 		if d == nil {
 			continue
 		}
 		if err := runner.CheckRoot(d); err != nil {
 			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			rootOK = false
+			ok = false
 		}
 		if h.check != nil {
 			if err := h.check(d); err != nil {
 				fmt.Fprintf(stderr, "wordish: %v\n", err)
-				rootOK = false
+				ok = false
 			}
 		}
 	}
-	if !rootOK {
+	if !ok {
 		return exitUsage
 	}
 
