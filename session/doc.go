@@ -82,7 +82,9 @@
 // messages about commands of a batch ("FILE: line N: ...") are rewritten as
 // an interactive bash prints them ("bash: ..."). After a command whose
 // text contains "exec" (which may redirect the shell's own output), the
-// markers are written to the terminals by name, a slower way.
+// markers are written to the terminals by name, a slower way; after one
+// that may turn on set -x, so are they, with the session's lines kept out
+// of the trace (see Limits).
 //
 // # Timeouts, interrupts, death
 //
@@ -140,7 +142,12 @@
 //
 // # Limits
 //
-//   - set -x traces the session's own lines around each command too.
+//   - set -x: after a command that may turn tracing on (set -x, set -o
+//     xtrace), the session's own lines run with their trace sent to
+//     /dev/null, and traces on standard error lose one "+" (the batch is
+//     sourced), so they read as at a prompt; with a PS4 of one's own, or
+//     set -x hidden in a sourced file, the session's lines show in the
+//     trace. set -v shows them in any case.
 //   - $LINENO and $BASH_SOURCE differ from an interactive shell's.
 //   - The end markers go where the shell's standard output and error are:
 //     a command that redirects them without the word exec in its text

@@ -58,6 +58,7 @@ type Session struct {
 	batch      int
 	lastStatus int  // of the last command run, restored as $?
 	slow       bool // markers written to the terminals by name
+	traced     bool // the shell may trace (set -x): see tracedCommand
 	bash       bool
 	shellName  string
 	errPrefix  *regexp.Regexp // bash's prefix for errors in a batch
@@ -206,7 +207,8 @@ func Start(cfg Config) (*Session, error) {
 	setup := "exec 3<&- 2>&4 4>&-\ntrap : INT\ntrap __w_x=1 39\nshopt -s expand_aliases 2>/dev/null\n" +
 		"__w_st() { return \"$1\"; }\n__w_s=0\n" +
 		"__w_end() { printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\"; printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >&2; }\n" +
-		"__w_endp() { __w_end \"$@\" >" + s.outTTY + " 2>" + s.errTTY + "; }\n"
+		"__w_endp() { __w_end \"$@\" >" + s.outTTY + " 2>" + s.errTTY + "; }\n" +
+		"__w_endt() { printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >" + s.outTTY + "; printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >" + s.errTTY + "; }\n"
 	if _, err := w.WriteString(setup); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("session: setup: %w", err)
@@ -407,6 +409,14 @@ func (s *Session) script(cmds []Command, base int) []byte {
 	prev, known := s.lastStatus, true
 	for i, c := range cmds {
 		seq := strconv.Itoa(base + i)
+		if s.traced {
+			b = s.tracedCommand(b, c, seq, prev, known)
+			prev, known = c.Code, c.Expect == ExpectCode
+			if c.Expect == ExpectZero {
+				prev, known = 0, true
+			}
+			continue
+		}
 		switch {
 		case !known:
 			b = append(b, "__w_st \"$__w_s\" && :\n"...)
@@ -470,6 +480,45 @@ func (s *Session) script(cmds []Command, base int) []byte {
 	}
 	return b
 }
+
+// tracedCommand writes a command of the batch for a shell that may trace
+// (set -x): each line of the session's own is in a group whose standard
+// error, where the trace goes, is /dev/null; the markers are written to
+// the terminals by name.
+func (s *Session) tracedCommand(b []byte, c Command, seq string, prev int, known bool) []byte {
+	switch {
+	case !known:
+		b = append(b, "{ __w_st \"$__w_s\"; } 2>/dev/null && { :; } 2>/dev/null\n"...)
+	case prev != 0:
+		b = append(b, "{ __w_st "...)
+		b = strconv.AppendInt(b, int64(prev), 10)
+		b = append(b, "; } 2>/dev/null && { :; } 2>/dev/null\n"...)
+	}
+	if s.direct(c.Text) {
+		b = append(b, c.Text...)
+	} else {
+		b = append(b, "eval "...)
+		b = appendQuoted(b, c.Text)
+	}
+	m := "'\\036" + s.nonce + ":" + seq + ":%s\\036' \"$__w_s\""
+	b = append(b, "\n{ __w_s=$?; printf "+m+" >"+s.outTTY+"; printf "+m+" >"+s.errTTY+"; } 2>/dev/null; { "...)
+	switch c.Expect {
+	case ExpectZero:
+		b = append(b, "[ \"$__w_s$__w_x\" = 0 ]"...)
+	case ExpectCode:
+		b = append(b, "[ \"$__w_s$__w_x\" = "...)
+		b = strconv.AppendInt(b, int64(c.Code), 10)
+		b = append(b, " ]"...)
+	case ExpectNonzero:
+		b = append(b, "[ \"$__w_s\" != 0 ] && [ -z \"$__w_x\" ]"...)
+	default:
+		b = append(b, "[ -z \"$__w_x\" ]"...)
+	}
+	return append(b, " || return 0; } 2>/dev/null\n"...)
+}
+
+// tracing matches commands that may turn on set -x.
+var tracing = regexp.MustCompile(`xtrace|(^|[\s;&|({])set\s+([-+][a-zA-Z]+\s+)*-[a-zA-Z]*x`)
 
 // direct reports whether text can go in the batch as it is rather than
 // through eval (which costs bash a second parse): when it parses alone as
@@ -539,6 +588,10 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 			// markers are written to the terminals by name.
 			s.slow = true
 		}
+		if s.bash && !s.traced && tracing.MatchString(c.Text) {
+			s.traced = true
+			s.scan[1].trace = regexp.MustCompile(`(?m)^(\+)\+|^\++ \. '?` + regexp.QuoteMeta(s.batchF) + `'?\n`)
+		}
 	}
 	if err := os.WriteFile(s.batchF, s.script(cmds, base), 0o600); err != nil {
 		r := Result{Stderr: []byte("wordish: " + err.Error() + "\n"), Status: -1}
@@ -555,10 +608,17 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	// The shell reads these lines byte by byte (from a pipe): keep them
 	// short.
 	end := "\n__w_end \"$?\" "
-	if s.slow {
+	switch {
+	case s.traced:
+		end = "\n{ __w_endt \"$?\" "
+	case s.slow:
 		end = "\n__w_endp \"$?\" "
 	}
-	line := ". " + quote(s.batchF) + end + s.nonce + " " + strconv.Itoa(s.batch) + "\n"
+	line := ". " + quote(s.batchF) + end + s.nonce + " " + strconv.Itoa(s.batch)
+	if s.traced {
+		line += "; } 2>/dev/null"
+	}
+	line += "\n"
 	start := time.Now()
 	if _, err := s.ctl.WriteString(line); err != nil {
 		// The shell is gone or going: let the loop see it die.

@@ -604,3 +604,40 @@ func TestShellSettingsDoNotBreakTheSession(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+func TestXtrace(t *testing.T) {
+	s := start(t, Config{})
+	got := runAll(t, s,
+		cmd("echo before"),
+		cmd("set -x"),
+		cmd("echo hi"),
+		cmd("f() { echo \"in $1\"; }; f one"),
+		Command{Text: "false", Expect: ExpectNonzero},
+		cmd("echo $(echo sub)"),
+		cmd("set +x"),
+		cmd("echo quiet"),
+	)
+	want := []struct{ out, err string }{
+		{"before\n", ""},
+		{"", ""},
+		{"hi\n", "+ echo hi\n"},
+		{"in one\n", "+ f one\n+ echo 'in one'\n"},
+		{"", "+ false\n"},
+		{"sub\n", "++ echo sub\n+ echo sub\n"},
+		{"", "+ set +x\n"},
+		{"quiet\n", ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results", len(got))
+	}
+	for i, r := range got {
+		if string(r.Stdout) != want[i].out || string(r.Stderr) != want[i].err {
+			t.Errorf("command %d: %q %q, want %q %q", i, r.Stdout, r.Stderr, want[i].out, want[i].err)
+		}
+	}
+	// Across batches too.
+	r := s.Run(cmd("set -x; echo again; set +x"))
+	if string(r.Stdout) != "again\n" || string(r.Stderr) != "+ echo again\n+ set +x\n" {
+		t.Errorf("%q %q", r.Stdout, r.Stderr)
+	}
+}

@@ -51,6 +51,7 @@ type scanner struct {
 	wrap    []byte // start of bash's error message line, or nil
 	rewrite *regexp.Regexp
 	as      []byte // what rewrite's matches become
+	trace   *regexp.Regexp
 }
 
 // scan emits data and marker events for data and returns the part to hold
@@ -62,6 +63,11 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) []byte {
 		}
 		if sc.rewrite != nil && bytes.Contains(b, sc.wrap) {
 			b = sc.rewrite.ReplaceAll(b, sc.as)
+		}
+		if sc.trace != nil && bytes.IndexByte(b, '+') >= 0 {
+			// Traces as from a shell at a prompt: one level less (the
+			// batch is sourced), without the sourcing itself.
+			b = sc.trace.ReplaceAll(b, []byte("$1"))
 		}
 		emit(event{data: b})
 	}
