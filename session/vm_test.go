@@ -291,3 +291,25 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestVMMissingPackages: without the packages, RunInVM says exactly what
+// to install (dpkg-query is faked to report nothing installed).
+func TestVMMissingPackages(t *testing.T) {
+	if os.Geteuid() != 0 {
+		_, err := RunInVM(context.Background(), VMConfig{}, []string{"true"})
+		if err == nil || !strings.Contains(err.Error(), "root") {
+			t.Errorf("err = %v, want a message saying root is needed", err)
+		}
+		return
+	}
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "dpkg-query"), []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	if m := VMMissing("lvm2"); strings.Join(m, " ") != "user-mode-linux busybox-static lvm2" {
+		t.Errorf("VMMissing(lvm2) = %q", m)
+	}
+	_, err := RunInVM(context.Background(), VMConfig{}, []string{"true"})
+	if err == nil || !strings.Contains(err.Error(), "apt-get install user-mode-linux busybox-static") {
+		t.Errorf("err = %v, want the apt-get command", err)
+	}
+}
