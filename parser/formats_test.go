@@ -141,7 +141,7 @@ func TestBadInput(t *testing.T) {
 		{"invalid utf-8", "a.md", "ok\n\xff\n", Config{}, "a.md:2: invalid UTF-8"},
 		{"unknown option md", "a.md", "text\n\n<!-- wordish: skip frobnicate -->\n```console\n$ ls\n```\n", Config{}, `a.md:3: unknown option "frobnicate"`},
 		{"unknown option rst", "a.rst", "text\n\n.. wordish: bogus\n", Config{}, `a.rst:3: unknown option "bogus"`},
-		{"unknown command option", "a.md", "```console\n$ ls\n$ cat <<EOF\n> x # wordish: status=x\n> EOF\n```\n", Config{}, `a.md:4: bad status "x": want 0-255, nonzero or any`},
+		{"unknown command option", "a.md", "```console\n$ ls\n$ for i in 1; do\n>   echo $i # wordish: status=x\n> done\n```\n", Config{}, `a.md:4: bad status "x": want 0-255, nonzero or any`},
 		{"unknown command option html", "a.html", "<p>\n</p><pre>$ ls # wordish: timeout=soon</pre>", Config{}, `a.html:2: bad timeout "soon": want a positive duration like 30s or 2m`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -141,8 +141,8 @@ func (p *parse) split(b *block) ([]*Step, error) {
 			continue // a bare prompt, as at the end of many sessions
 		}
 		opts := b.opts
-		for k, line := range cmd {
-			o, set, found, err := commandDirective(line)
+		for _, k := range directiveLines(cmd) {
+			o, set, found, err := commandDirective(cmd[k])
 			if err != nil {
 				return nil, p.errorf(lines[first+k].num, "%v", err)
 			}
@@ -213,6 +213,38 @@ func dedent(in []srcLine) []srcLine {
 }
 
 const directiveMark = "# wordish:"
+
+// directiveLines gives the indexes of the command lines that end with a
+// real "# wordish:" shell comment: the mark inside quotes or a heredoc
+// body (an article showing how to write a directive) is text, not a
+// directive. The bash parser tells comments apart; it only runs on the
+// rare commands that hold the mark at all.
+func directiveLines(cmd []string) []int {
+	var candidates []int
+	for k, line := range cmd {
+		if strings.Contains(line, directiveMark) {
+			candidates = append(candidates, k)
+		}
+	}
+	if len(candidates) == 0 || len(cmd) == 1 && !strings.ContainsAny(cmd[0], "'\"\\") {
+		return candidates
+	}
+	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
+		Parse(strings.NewReader(strings.Join(cmd, "\n")), "")
+	if err != nil {
+		return candidates // not shell the parser understands: trust the lines
+	}
+	var real []int
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if c, ok := n.(*syntax.Comment); ok && strings.HasPrefix("#"+c.Text, directiveMark) {
+			if k := int(c.Hash.Line()) - 1; k >= 0 && k < len(cmd) {
+				real = append(real, k)
+			}
+		}
+		return true
+	})
+	return real
+}
 
 // commandDirective finds a trailing "# wordish: OPTIONS" comment on one
 // command line.
