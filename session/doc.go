@@ -127,13 +127,14 @@
 //
 // on the 2-core "Oxide Virtual Turin-like Processor" VM the project is
 // developed on (Debian 12, bash 5.2.15, Go 1.26, Linux 6.18), shared with
-// other jobs (load average 5 to 9 while measuring):
+// other jobs (load average 4 to 9 while measuring, hence the ranges):
 //
-//	BenchmarkTrue       1000 `true` per batch   0.034-0.047 ms/cmd (wall)
-//	                    CPU, shell + wordish    0.040-0.045 ms/cmd
-//	  same, plain bash script of 1000 `true`    0.008-0.013 ms/cmd, ratio 3.5-4
-//	BenchmarkRoundTrip  one Run of `true`       0.5-0.7 ms
+//	BenchmarkTrue       1000 `true` per batch   0.034-0.058 ms/cmd (wall)
+//	                    CPU, shell + wordish    0.032-0.053 ms/cmd
+//	  same, plain bash script of 1000 `true`    0.008-0.014 ms/cmd, ratio 3.2-4.3
+//	BenchmarkRoundTrip  one Run of `true`       0.5-1.0 ms
 //	BenchmarkStart      Start                   3-7 ms
+//	BenchmarkNormalize  8 MiB of coloured text  55-65 MB/s
 //
 // A lone Run is dominated by latencies (the shell reads its script pipe
 // byte by byte, the terminal hands data over through a kernel worker);

@@ -588,7 +588,7 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 			// markers are written to the terminals by name.
 			s.slow = true
 		}
-		if s.bash && !s.traced && tracing.MatchString(c.Text) {
+		if s.bash && !s.traced && strings.Contains(c.Text, "x") && tracing.MatchString(c.Text) {
 			s.traced = true
 			s.scan[1].trace = regexp.MustCompile(`(?m)^(\+)\+|^\++ \. '?` + regexp.QuoteMeta(s.batchF) + `'?\n`)
 		}
