@@ -50,7 +50,6 @@ import (
 // Matcher is an expected output compiled once for repeated matching.
 type Matcher struct {
 	expected string
-	opts     parser.Options
 	kind     matchKind
 	toks     []token          // glob and norm-ws kinds
 	res      []*regexp.Regexp // regex kind: one per expected line, nil = "..." line
@@ -87,7 +86,7 @@ const ellipsis = "..."
 // the step's options. Compiling never fails; an invalid regular
 // expression is reported by Err and makes every match fail.
 func Compile(expected string, o parser.Options) *Matcher {
-	m := &Matcher{expected: expected, opts: o}
+	m := &Matcher{expected: expected}
 	switch {
 	case o.IgnoreOutput:
 		m.kind = kindAny
