@@ -604,9 +604,8 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	defer s.running.Store(false)
 
 	// The end of the batch is on a line of its own: an interrupt aborts
-	// the whole line being run (the sourcing), as Ctrl-C would.
-	// The shell reads these lines byte by byte (from a pipe): keep them
-	// short.
+	// the whole line being run (the sourcing), as Ctrl-C would. The shell
+	// reads these lines byte by byte (from a pipe): keep them short.
 	end := "\n__w_end \"$?\" "
 	switch {
 	case s.traced:
@@ -620,10 +619,7 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	}
 	line += "\n"
 	start := time.Now()
-	if _, err := s.ctl.WriteString(line); err != nil {
-		// The shell is gone or going: let the loop see it die.
-		_ = err
-	}
+	s.ctl.WriteString(line) // fails only if the shell is gone: the loop sees it
 	b := batchRun{s: s, cmds: cmds, base: base, each: each, start: start, last: len(cmds) - 1}
 	return b.loop()
 }
