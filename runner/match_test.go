@@ -28,6 +28,8 @@ func TestMatch(t *testing.T) {
 		{"leading and trailing blank lines", "\n\nx\n\n", "x", parser.Options{}, true},
 		{"inner blank line counts", "a\n\nb", "a\nb", parser.Options{}, false},
 		{"inner blank line kept", "a\n\nb", "a\n   \nb\n", parser.Options{}, true},
+		{"tab in expected, blanks in output", "colour\tsize", "colour  size\n", parser.Options{}, true},
+		{"tab stops count columns", "ab\tc", "ab  c\n", parser.Options{}, false},
 		{"common indentation of expected", "    a\n      b", "a\n  b\n", parser.Options{}, true},
 		{"common indentation of actual", "a\n  b", "\t\ta\n\t\t  b\n", parser.Options{}, true},
 		{"relative indentation counts", "a\n  b", "a\nb\n", parser.Options{}, false},

@@ -459,7 +459,7 @@ func normalize(raw []byte) string {
 		return ""
 	}
 	for _, c := range raw {
-		if c == '\r' || c == '\b' || c == 0x1b || c == 0 || c == 7 || c >= 0x80 {
+		if c == '\r' || c == '\t' || c == '\b' || c == 0x1b || c == 0 || c == 7 || c >= 0x80 {
 			return session.Normalize(raw)
 		}
 	}

@@ -10,14 +10,15 @@ import (
 //   - LF (with or without CR) goes to the start of the next line; a lone
 //     CR to the start of the line, so what follows overwrites (a progress
 //     bar or a spinner ends as its final state); a backspace moves one
-//     column back;
+//     column back; a TAB moves to the next 8-column stop, leaving blanks
+//     (or what was there) behind;
 //   - ANSI/VT escape sequences (CSI, OSC, DCS and the like, and two-byte
 //     escapes) are removed; of them, those that move the cursor (CSI A, B,
 //     C, D, E, F, G, H) or erase (CSI K, J) are applied, so that output
 //     redrawing several lines (docker pull, apt) ends as its final state
 //     too; rows count from the first line of the output, moves stay
 //     within 80 columns and 24 rows (or the lines there are);
-//   - NUL and BEL are dropped, other control characters (TAB) are kept;
+//   - NUL and BEL are dropped, other control characters are kept;
 //   - invalid UTF-8 becomes U+FFFD, one per invalid byte.
 //
 // Each rune counts as one column.
@@ -31,6 +32,11 @@ func Normalize(raw []byte) string {
 			i++
 		case c == '\r':
 			sc.col = 0
+			i++
+		case c == '\t':
+			// A terminal moves to the next 8-column stop, over what is
+			// there, so a reader sees blanks: ls columns, TSV.
+			sc.col = (sc.col/8 + 1) * 8
 			i++
 		case c == '\b':
 			if sc.col > 0 {
