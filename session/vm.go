@@ -53,18 +53,25 @@ var VMPackages = []string{"user-mode-linux", "busybox-static"}
 // VMConfig describes a sandbox run. Its zero value runs the command in
 // /root with 1024M of memory, no time limit, and discards its output.
 type VMConfig struct {
-	Memory  string        // guest memory, as linux.uml's mem=; "" = "1024M"
-	Shares  []string      // host directories shared read-write at the same path
-	Env     []string      // K=V added to the command's clean environment
-	Dir     string        // working directory in the guest; "" = /root
-	Install bool          // apt-get install missing packages instead of failing
-	Timeout time.Duration // limit for the whole run, boot included; 0 = none
-	Grace   time.Duration // how long a stopped command may take to clean up; 0 = 20 s
-	TTY     bool          // the command's stdout/stderr are the guest's serial terminals, not pipes
-	Stdout  io.Writer     // the command's standard output, streamed live; nil = discard
-	Stderr  io.Writer     // its standard error, and (Verbose) the guest console; nil = discard
-	Verbose bool          // copy the guest console and timings to Stderr
+	Memory  string            // guest memory, as linux.uml's mem=; "" = "1024M"
+	Shares  []string          // host directories shared read-write at the same path
+	Outputs map[string]string // NAME: host path; see VMOutDir
+	Env     []string          // K=V added to the command's clean environment
+	Dir     string            // working directory in the guest; "" = /root
+	Install bool              // apt-get install missing packages instead of failing
+	Timeout time.Duration     // limit for the whole run, boot included; 0 = none
+	Grace   time.Duration     // how long a stopped command may take to clean up; 0 = 20 s
+	TTY     bool              // the command's stdout/stderr are the guest's serial terminals, not pipes
+	Stdout  io.Writer         // the command's standard output, streamed live; nil = discard
+	Stderr  io.Writer         // its standard error, and (Verbose) the guest console; nil = discard
+	Verbose bool              // copy the guest console and timings to Stderr
 }
+
+// VMOutDir is the guest directory for files meant for the host: when the
+// run ends, however it ends, each file VMOutDir/NAME that the command wrote,
+// for NAME in VMConfig.Outputs, is copied to the host path it maps to.
+// (The directory belongs to the run, so nothing of it outlives the run.)
+const VMOutDir = "/run/vmhost/out"
 
 // ErrVMStopped is wrapped by RunInVM's error when the run was stopped
 // early by its context or time limit; errors.Is also matches the context's
@@ -236,6 +243,14 @@ func vmPrepare(run string, cfg *VMConfig, argv []string) error {
 			mode os.FileMode
 		}{"tty", "", 0o644})
 	}
+	if err := os.Mkdir(filepath.Join(run, "out"), 0o755); err != nil {
+		return err
+	}
+	for name := range cfg.Outputs {
+		if name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
+			return fmt.Errorf("output %q: want a plain file name", name)
+		}
+	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(run, f.name), []byte(f.data), f.mode); err != nil {
 			return err
@@ -264,6 +279,40 @@ func umlTempDir() string {
 		}
 	}
 	return os.TempDir()
+}
+
+// vmCollect copies the outputs the command wrote from the run directory
+// to their host paths.
+func vmCollect(run string, outputs map[string]string) error {
+	var errs []error
+	for name, dst := range outputs {
+		src := filepath.Join(run, "out", name)
+		if _, err := os.Stat(src); err != nil {
+			continue // not written
+		}
+		if err := copyFile(src, dst); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// copyFile copies the file src to dst, replacing dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // tailLines keeps the last bytes written to it, for error messages.

@@ -31,6 +31,9 @@ import (
 // up; if it then exited, its status is returned with the error, otherwise
 // the status is -1.
 //
+// Files listed in cfg.Outputs are copied to the host (see VMOutDir); if
+// that fails, the error says so, with the command's status.
+//
 // When RunInVM returns, for any reason, no process of the guest is left
 // and its temporary run directory is removed.
 func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err error) {
@@ -234,6 +237,7 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 			status = -1
 		}
 	}
+	cerr := vmCollect(run, cfg.Outputs)
 	if stopped {
 		return status, fmt.Errorf("%w: %w", ErrVMStopped, ctx.Err())
 	}
@@ -242,6 +246,9 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 		tail := console.last(40)
 		conMu.Unlock()
 		return -1, fmt.Errorf("the sandbox guest reported no exit status; the end of its console:\n%s", tail)
+	}
+	if cerr != nil {
+		return status, fmt.Errorf("copying the sandbox's output files: %w", cerr)
 	}
 	return status, nil
 }

@@ -120,8 +120,10 @@ func TestVMWritesStayInGuest(t *testing.T) {
 			os.Remove(p)
 		}
 	})
-	script := `for p in "$@"; do echo data >"$p" || exit 1; done; echo shared >` + share + `/ok`
-	status, err := RunInVM(context.Background(), VMConfig{Shares: []string{share}},
+	script := `for p in "$@"; do echo data >"$p" || exit 1; done; echo shared >` + share + `/ok;` +
+		`echo report >` + VMOutDir + `/report; echo other >` + VMOutDir + `/other`
+	report := filepath.Join(t.TempDir(), "report.txt")
+	status, err := RunInVM(context.Background(), VMConfig{Shares: []string{share}, Outputs: map[string]string{"report": report}},
 		append([]string{"/bin/bash", "-c", script, "x"}, paths...))
 	if err != nil || status != 0 {
 		t.Fatalf("status %d, err %v", status, err)
@@ -133,6 +135,9 @@ func TestVMWritesStayInGuest(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(share, "ok")); err != nil || string(data) != "shared\n" {
 		t.Errorf("shared directory: got %q, %v; want the file written in the guest", data, err)
+	}
+	if data, err := os.ReadFile(report); err != nil || string(data) != "report\n" {
+		t.Errorf("output file: got %q, %v; want the file written in the guest", data, err)
 	}
 	checkNothingLeft(t, tmp)
 }

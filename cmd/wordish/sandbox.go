@@ -9,8 +9,8 @@ package main
 //	WORDISH_IN_VM=1 /path/to/wordish run [the same flags] /abs/FILE...
 //
 // as root in the host's current directory. Its text report streams back
-// live; --json and --junit files are written by the guest into a directory
-// shared with the host and copied where they were asked for; the exit
+// live; --json and --junit files are written by the guest into the run's
+// output directory and copied where they were asked for; the exit
 // status is the guest's. SIGINT or SIGTERM asks the guest wordish to stop
 // as the signal would on the host (interrupt the running command, run the
 // cleanup steps, print the report); the guest is killed if it has not
@@ -21,13 +21,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -52,16 +50,10 @@ func sandboxMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
 		return exitUsage
 	}
-	share, err := os.MkdirTemp("", "wordish-out-")
-	if err != nil {
-		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
-		return exitUsage
-	}
-	defer os.RemoveAll(share)
-	guestArgs, outputs, install := sandboxArgs(args, share)
+	guestArgs, outputs, install := sandboxArgs(args)
 
 	cfg := session.VMConfig{
-		Shares:  []string{share},
+		Outputs: outputs,
 		Env:     []string{"WORDISH_IN_VM=1"},
 		Dir:     cwd,
 		Install: install,
@@ -97,34 +89,24 @@ func sandboxMain(args []string, stdout, stderr io.Writer) int {
 
 	status, err := session.RunInVM(ctx, cfg, append([]string{self, "run"}, guestArgs...))
 
-	// report files, whatever happened
-	for _, o := range outputs {
-		if cerr := copyFile(o.guest, o.host); cerr != nil && !errors.Is(cerr, os.ErrNotExist) {
-			fmt.Fprintf(stderr, "wordish: %v\n", cerr)
-			if status == exitOK {
-				status = exitUsage
-			}
-		}
-	}
 	if s, ok := got.Load().(os.Signal); ok {
 		return exitInterrupted + int(s.(syscall.Signal))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		if status > exitUsage {
+			return status
+		}
 		return exitUsage
 	}
 	return status
 }
 
-// sandboxOutput is a report file the guest writes into the shared
-// directory and the host copies to where it was asked for.
-type sandboxOutput struct{ guest, host string }
-
 // sandboxArgs rewrites the run subcommand's arguments for the guest: the
-// --sandbox flags go, and --json/--junit
-// files are written into the shared directory share. It also reports
-// whether --sandbox-install was given.
-func sandboxArgs(args []string, share string) (out []string, outputs []sandboxOutput, install bool) {
+// --sandbox flags go, and --json/--junit files are written into
+// session.VMOutDir, whence RunInVM copies them to where they were asked
+// for (outputs). It also reports whether --sandbox-install was given.
+func sandboxArgs(args []string) (out []string, outputs map[string]string, install bool) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var f runFlags
 	f.register(fs)
@@ -166,9 +148,11 @@ func sandboxArgs(args []string, share string) (out []string, outputs []sandboxOu
 			continue
 		case "json", "junit":
 			if hasValue && value != "-" && value != "" {
-				guest := filepath.Join(share, name)
-				outputs = append(outputs, sandboxOutput{guest: guest, host: value})
-				value = guest
+				if outputs == nil {
+					outputs = map[string]string{}
+				}
+				outputs[name] = value
+				value = session.VMOutDir + "/" + name
 			}
 		}
 		if hasValue {
@@ -178,22 +162,4 @@ func sandboxArgs(args []string, share string) (out []string, outputs []sandboxOu
 		}
 	}
 	return out, outputs, install
-}
-
-// copyFile copies the file src to dst, replacing dst.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

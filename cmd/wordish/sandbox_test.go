@@ -16,23 +16,22 @@ import (
 )
 
 func TestSandboxArgs(t *testing.T) {
-	share := "/tmp/share"
 	tests := []struct {
 		in      []string
 		out     []string
-		outputs []sandboxOutput
+		outputs map[string]string
 		install bool
 	}{
 		{[]string{"--sandbox", "vm", "a.md"}, []string{"a.md"}, nil, false},
 		{[]string{"--sandbox=vm", "-v", "a.md", "--sandbox-install", "b.rst"}, []string{"--v", "a.md", "b.rst"}, nil, true},
 		{[]string{"--json", "out.json", "--junit=j.xml", "a.md"},
-			[]string{"--json=/tmp/share/json", "--junit=/tmp/share/junit", "a.md"},
-			[]sandboxOutput{{"/tmp/share/json", "out.json"}, {"/tmp/share/junit", "j.xml"}}, false},
+			[]string{"--json=/run/vmhost/out/json", "--junit=/run/vmhost/out/junit", "a.md"},
+			map[string]string{"json": "out.json", "junit": "j.xml"}, false},
 		{[]string{"-json=-", "-j", "2", "--timeout", "5s", "a.md"}, []string{"--json=-", "--j=2", "--timeout=5s", "a.md"}, nil, false},
 		{[]string{"--env", "A=1", "--", "--sandbox", "x.md"}, []string{"--env=A=1", "--", "--sandbox", "x.md"}, nil, false},
 	}
 	for _, tt := range tests {
-		out, outputs, install := sandboxArgs(tt.in, share)
+		out, outputs, install := sandboxArgs(tt.in)
 		if !reflect.DeepEqual(out, tt.out) || !reflect.DeepEqual(outputs, tt.outputs) || install != tt.install {
 			t.Errorf("sandboxArgs(%q) = %q, %v, %v; want %q, %v, %v", tt.in, out, outputs, install, tt.out, tt.outputs, tt.install)
 		}
