@@ -52,6 +52,10 @@ type Session struct {
 	intr    atomic.Bool
 	running atomic.Bool
 	closed  atomic.Bool
+	// intrMu makes Interrupt's check of running and its setting of intr
+	// one step against a batch's start and end, so a late Interrupt
+	// cannot hit the next batch (the cleanup after a SIGINT).
+	intrMu sync.Mutex
 
 	mu         sync.Mutex // one batch at a time
 	seq        int
@@ -354,11 +358,22 @@ func (s *Session) Dir() string { return s.dir }
 // it with Interrupted set; the batch stops there. It may be called from
 // any goroutine; it does nothing when no batch is running.
 func (s *Session) Interrupt() {
+	s.intrMu.Lock()
+	defer s.intrMu.Unlock()
 	if !s.running.Load() {
 		return
 	}
 	s.intr.Store(true)
 	s.poke()
+}
+
+// setRunning marks a batch as started or ended; an interrupt meant for
+// another batch is dropped either way.
+func (s *Session) setRunning(on bool) {
+	s.intrMu.Lock()
+	s.intr.Store(false)
+	s.running.Store(on)
+	s.intrMu.Unlock()
 }
 
 // Run runs one command.
@@ -599,9 +614,8 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 		each(0, r)
 		return 1
 	}
-	s.intr.Store(false) // a stale interrupt
-	s.running.Store(true)
-	defer s.running.Store(false)
+	s.setRunning(true)
+	defer s.setRunning(false)
 
 	// The end of the batch is on a line of its own: an interrupt aborts
 	// the whole line being run (the sourcing), as Ctrl-C would. The shell
