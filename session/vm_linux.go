@@ -3,6 +3,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -195,11 +196,11 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 		}
 	}
 	// UML's helper processes outlive a killed kernel; they are all in its
-	// process group
+	// process group. Wait until they are dead (zombies, left to init, are)
 	syscall.Kill(-pid, syscall.SIGKILL)
 	cmd.Wait()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		if syscall.Kill(-pid, 0) == syscall.ESRCH {
+		if !groupAlive(pid) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -270,6 +271,43 @@ exec 5<&-
 trap 'kill -TERM $uml 2>/dev/null' TERM
 while kill -0 $uml 2>/dev/null; do wait $uml; done
 `
+
+// groupAlive reports whether a process of the process group pgid is
+// still running. Zombies do not count: the killed helpers' parent is gone,
+// and the processes that inherit them (init, or a subreaper) may take a
+// while to reap them.
+func groupAlive(pgid int) bool {
+	if syscall.Kill(-pgid, 0) == syscall.ESRCH {
+		return false
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + name + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
+}
 
 // waitFor reports whether ch is closed within d.
 func waitFor(ch <-chan struct{}, d time.Duration) bool {
