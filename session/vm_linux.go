@@ -199,8 +199,11 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 	// process group. Wait until they are dead (zombies, left to init, are)
 	syscall.Kill(-pid, syscall.SIGKILL)
 	cmd.Wait()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		if !groupAlive(pid) {
+	// Under load a helper may still be on its way out, or have left the
+	// group: anything whose command line names this run's directory is
+	// ours, and is killed too.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if killNamed(run) == 0 && !groupAlive(pid) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -271,6 +274,32 @@ exec 5<&-
 trap 'kill -TERM $uml 2>/dev/null' TERM
 while kill -0 $uml 2>/dev/null; do wait $uml; done
 `
+
+// killNamed sends SIGKILL to every live process whose command line holds
+// dir (the UML kernel and its helpers name the run directory) and says
+// how many it found.
+func killNamed(dir string) int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		if name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		cl, err := os.ReadFile("/proc/" + name + "/cmdline")
+		if err != nil || !bytes.Contains(cl, []byte(dir)) {
+			continue
+		}
+		if p, err := strconv.Atoi(name); err == nil && p != os.Getpid() {
+			syscall.Kill(p, syscall.SIGKILL)
+			n++
+		}
+	}
+	return n
+}
 
 // groupAlive reports whether a process of the process group pgid is
 // still running. Zombies do not count: the killed helpers' parent is gone,
