@@ -203,9 +203,12 @@ func RunInVM(ctx context.Context, cfg VMConfig, argv []string) (status int, err 
 	// group: anything whose command line names this run's directory is
 	// ours, and is killed too.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		// A helper forked while the kernel was being killed stops itself
+		// (waiting for a tracer that is gone): kill again until none is left.
 		if killNamed(run) == 0 && !groupAlive(pid) {
 			break
 		}
+		syscall.Kill(-pid, syscall.SIGKILL)
 		time.Sleep(10 * time.Millisecond)
 	}
 	end := time.Now()
