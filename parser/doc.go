@@ -64,7 +64,9 @@
 //
 // OPTIONS (see ParseOptions) apply to every step of the next block when
 // written as a Markdown "<!-- wordish: OPTIONS -->" comment just before
-// the block or a reST ".. wordish: OPTIONS" comment, and to one command
+// the block (in HTML, the same comment before a <pre>, with no text
+// between, as a Markdown renderer that keeps raw HTML leaves it) or a reST
+// ".. wordish: OPTIONS" comment, and to one command
 // when written as a trailing "# wordish: OPTIONS" comment on it; the
 // command's own options win.
 //

@@ -109,6 +109,10 @@ func TestHTMLBlocks(t *testing.T) {
 		{"entity-encoded prompt", "a.html", "<pre>&#36; ls\n</pre>", []stepWant{{1, "$ ", "ls", "", ""}}},
 		{"truncated html", "a.html", "<pre>$ ls\nx\n<span>y", []stepWant{{1, "$ ", "ls", "x\ny", ""}}},
 		{"pre the tree drops", "a.html", "<frameset><pre># comment\n</pre></frameset><pre>$ ls</pre><pre class=\"language-console\"># id</pre>", []stepWant{{2, "$ ", "ls", "", ""}}},
+		{"block directive comment", "a.html", "<!-- wordish: cleanup -->\n<div class=\"highlight\"><pre>$ ls\n</pre></div><pre>$ pwd</pre>",
+			[]stepWant{{2, "$ ", "ls", "", "cleanup"}, {3, "$ ", "pwd", "", ""}}},
+		{"block directive with prose after it is not for the block", "a.html", "<!-- wordish: skip -->\n<p>text</p><pre>$ ls</pre>",
+			[]stepWant{{2, "$ ", "ls", "", ""}}},
 		{"pre in textarea is text", "a.html", "<textarea><pre>$ ls</pre></textarea><pre>$ pwd</pre>", []stepWant{{1, "$ ", "pwd", "", ""}}},
 	})
 	doc, err := Parse("a.html", []byte("<pre>$ ls\n</pre>"), Config{})
@@ -142,6 +146,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown option md", "a.md", "text\n\n<!-- wordish: skip frobnicate -->\n```console\n$ ls\n```\n", Config{}, `a.md:3: unknown option "frobnicate"`},
 		{"unknown option rst", "a.rst", "text\n\n.. wordish: bogus\n", Config{}, `a.rst:3: unknown option "bogus"`},
 		{"unknown command option", "a.md", "```console\n$ ls\n$ for i in 1; do\n>   echo $i # wordish: status=x\n> done\n```\n", Config{}, `a.md:4: bad status "x": want 0-255, nonzero or any`},
+		{"unknown block option html", "a.html", "<p>x</p>\n<!-- wordish: sikp -->\n<pre>$ ls</pre>", Config{}, `a.html:2: unknown option "sikp"`},
 		{"unknown command option html", "a.html", "<p>\n</p><pre>$ ls # wordish: timeout=soon</pre>", Config{}, `a.html:2: bad timeout "soon": want a positive duration like 30s or 2m`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -14,6 +15,11 @@ type htmlPre struct {
 	lines []string
 	nums  []int
 	fresh bool // the current (last) line has no character yet
+	// directive is the OPTIONS of a "<!-- wordish: OPTIONS -->" comment
+	// that comes before the <pre> with no text or other <pre> between,
+	// at source line directiveLine (0: none).
+	directive     string
+	directiveLine int
 }
 
 func (b *htmlPre) add(s string, line int) {
@@ -69,6 +75,13 @@ func (p *parse) html() error {
 			lang = langs[i]
 		}
 		b := &block{lang: lang}
+		if pre.directiveLine > 0 {
+			o, err := ParseOptions(pre.directive)
+			if err != nil {
+				return p.errorf(pre.directiveLine, "%v", err)
+			}
+			b.opts = o
+		}
 		for k, t := range pre.lines {
 			b.lines = append(b.lines, srcLine{text: t, num: pre.nums[k]})
 		}
@@ -85,6 +98,10 @@ func htmlPres(body []byte) []*htmlPre {
 	var all, open []*htmlPre
 	line := 1
 	skip := 0 // depth inside elements whose text is not the block's (line numbers)
+	// A block directive, as in Markdown: the comment survives rendering
+	// (goldmark with raw HTML, hand-written pages).
+	var directive string
+	directiveLine := 0
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -98,7 +115,9 @@ func htmlPres(body []byte) []*htmlPre {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			switch {
 			case string(name) == "pre" && tt == html.StartTagToken:
-				b := &htmlPre{lines: []string{""}, nums: []int{line}, fresh: true}
+				b := &htmlPre{lines: []string{""}, nums: []int{line}, fresh: true,
+					directive: directive, directiveLine: directiveLine}
+				directiveLine = 0
 				all = append(all, b)
 				open = append(open, b)
 			case len(open) == 0:
@@ -119,7 +138,16 @@ func htmlPres(body []byte) []*htmlPre {
 			case string(name) == "span" && skip > 0:
 				skip--
 			}
+		case html.CommentToken:
+			if len(open) == 0 {
+				if m := htmlDirective.FindStringSubmatch(string(z.Text())); m != nil {
+					directive, directiveLine = m[1], startLine
+				}
+			}
 		case html.TextToken:
+			if len(open) == 0 && strings.TrimSpace(string(z.Text())) != "" {
+				directiveLine = 0 // prose between: the comment was not for a block
+			}
 			if len(open) == 0 || skip > 0 {
 				continue
 			}
@@ -134,6 +162,9 @@ func htmlPres(body []byte) []*htmlPre {
 		}
 	}
 }
+
+// htmlDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
+var htmlDirective = regexp.MustCompile(`^\s*wordish:((?s).*?)\s*$`)
 
 // isLineNumber reports a <span class="linenos"> (Sphinx, Pygments), whose
 // text is a line number and not part of the code.
