@@ -5,7 +5,7 @@ BIN := $(CURDIR)/wordish
 RUN := PATH="$(CURDIR):$$PATH" $(BIN) run
 GUIDE := README.md $(filter-out docs/lvm.md,$(wildcard docs/*.md))
 
-.PHONY: all build test unit lint docs check-docs check-lvm bench deps fuzz
+.PHONY: all build test unit lint docs check-html check-docs check-lvm bench deps fuzz
 
 all: build
 
@@ -30,7 +30,11 @@ check-docs: build
 check-lvm: build
 	$(BIN) run --sandbox vm docs/lvm.md docs/lvm.rst docs/lvm.html
 
-test: deps lint unit check-docs check-lvm
+# docs/lvm.html must be what `make docs` makes of docs/lvm.md.
+check-html:
+	cd tools/mkdocs && $(GO) test ./...
+
+test: deps lint unit check-html check-docs check-lvm
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./parser ./session ./runner
