@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -36,10 +37,17 @@ import (
 // sandboxRun replays the run subcommand inside a throwaway VM. args are the
 // run subcommand's original arguments (flags and files, --sandbox flags included).
 func sandboxRun(args []string) int {
-	return sandboxMain(args, os.Stdout, os.Stderr)
+	return sandboxMain("run", args, os.Stdout, os.Stderr)
 }
 
-func sandboxMain(args []string, stdout, stderr io.Writer) int {
+// sandboxUpdate is sandboxRun for the update subcommand: the directories
+// of the documents are shared with the guest read-write, so that its
+// rewrites reach the host (and so do the article's own writes there).
+func sandboxUpdate(args []string) int {
+	return sandboxMain("update", args, os.Stdout, os.Stderr)
+}
+
+func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
@@ -50,10 +58,23 @@ func sandboxMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
 		return exitUsage
 	}
-	guestArgs, outputs, install := sandboxArgs(args)
+	guestArgs, outputs, install, files := sandboxArgs(args)
+	var shares []string
+	if sub == "update" {
+		seen := map[string]bool{}
+		for _, f := range files {
+			dir, err := filepath.Abs(filepath.Dir(f))
+			if err != nil || seen[dir] {
+				continue
+			}
+			seen[dir] = true
+			shares = append(shares, dir)
+		}
+	}
 
 	cfg := session.VMConfig{
 		Outputs: outputs,
+		Shares:  shares,
 		Env:     []string{"WORDISH_IN_VM=1"},
 		Dir:     cwd,
 		Install: install,
@@ -87,7 +108,7 @@ func sandboxMain(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	status, err := session.RunInVM(ctx, cfg, append([]string{self, "run"}, guestArgs...))
+	status, err := session.RunInVM(ctx, cfg, append([]string{self, sub}, guestArgs...))
 
 	if s, ok := got.Load().(os.Signal); ok {
 		return exitInterrupted + int(s.(syscall.Signal))
@@ -105,8 +126,9 @@ func sandboxMain(args []string, stdout, stderr io.Writer) int {
 // sandboxArgs rewrites the run subcommand's arguments for the guest: the
 // --sandbox flags go, and --json/--junit files are written into
 // session.VMOutDir, whence RunInVM copies them to where they were asked
-// for (outputs). It also reports whether --sandbox-install was given.
-func sandboxArgs(args []string) (out []string, outputs map[string]string, install bool) {
+// for (outputs). It also reports whether --sandbox-install was given, and
+// the documents named.
+func sandboxArgs(args []string) (out []string, outputs map[string]string, install bool, files []string) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var f runFlags
 	f.register(fs)
@@ -121,7 +143,7 @@ func sandboxArgs(args []string) (out []string, outputs map[string]string, instal
 	// The guest starts in the host's current directory and sees the host's
 	// files at the same paths, so documents named relative to it are found
 	// as they are, and the report names them as the user did.
-	file := func(a string) string { return a }
+	file := func(a string) string { files = append(files, a); return a }
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -161,5 +183,5 @@ func sandboxArgs(args []string) (out []string, outputs map[string]string, instal
 			out = append(out, "--"+name)
 		}
 	}
-	return out, outputs, install
+	return out, outputs, install, files
 }

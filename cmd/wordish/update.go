@@ -27,7 +27,9 @@ in each Markdown or reStructuredText file the expected output of every
 failed step with the output the step produced, touching no other byte of
 the file. A line of the old output holding a "..." wildcard is kept where
 it still fits the new output. Errored steps are not rewritten. HTML pages
-are refused: update the source the page was built from.
+are refused: update the source the page was built from. With --sandbox
+vm the articles are replayed in the VM, and their directories are shared
+with it read-write so that the rewrite reaches them.
 
 Exit status: 0 when every failed step was rewritten and nothing errored,
 1 when a step errored, 2 for usage errors, unreadable documents, HTML
@@ -62,11 +64,10 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wordish update: no FILE given; see wordish update --help")
 		return exitUsage
 	}
-	if f.sandbox == "vm" {
-		// The VM sees the host's files through a throwaway overlay: a
-		// rewrite made there would be lost.
-		fmt.Fprintln(stderr, "wordish update: --sandbox vm is not supported; run wordish run --sandbox vm, then update outside the VM")
-		return exitUsage
+	if f.sandbox == "vm" && os.Getenv("WORDISH_IN_VM") == "" {
+		// The VM sees the host's files through a throwaway overlay; the
+		// documents' directories are shared with it so the rewrite lands.
+		return sandboxUpdate(args)
 	}
 	return replayUpdate(files, f, stdout, stderr)
 }

@@ -38,13 +38,6 @@ func TestUpdateCommand(t *testing.T) {
 		src:     "<pre>$ echo 1 > ran\n2\n</pre>\n",
 		status:  2,
 		message: "update the source the page was built from",
-	}, {
-		name:    "no vm sandbox",
-		file:    "d.md",
-		src:     "```console\n$ echo 1\n2\n```\n",
-		args:    []string{"--sandbox", "vm"},
-		status:  2,
-		message: "--sandbox vm is not supported",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
