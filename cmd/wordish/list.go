@@ -57,14 +57,10 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg := parser.Config{Prompts: prompts}
-	if *format != "" {
-		f, err := parser.ParseFormat(*format)
-		if err != nil {
-			fmt.Fprintf(stderr, "wordish list: %v\n", err)
-			return 2
-		}
-		cfg.Format = f
+	cfg, err := parserConfig(*format, prompts)
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish list: %v\n", err)
+		return 2
 	}
 
 	status := 0

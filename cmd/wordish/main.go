@@ -5,6 +5,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/wordish-go/wordish/parser"
 )
 
 // subcommands maps a subcommand name to its implementation; each returns
@@ -37,4 +39,18 @@ func dispatch(args []string) int {
 		return 2
 	}
 	return cmd(args)
+}
+
+// parserConfig is the parser.Config that the --format and --prompt flags
+// ask for.
+func parserConfig(format string, prompts []string) (parser.Config, error) {
+	cfg := parser.Config{Prompts: prompts}
+	if format != "" {
+		f, err := parser.ParseFormat(format)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Format = f
+	}
+	return cfg, nil
 }

@@ -43,14 +43,10 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg := parser.Config{Prompts: prompts}
-	if *format != "" {
-		f, err := parser.ParseFormat(*format)
-		if err != nil {
-			fmt.Fprintf(stderr, "wordish script: %v\n", err)
-			return 2
-		}
-		cfg.Format = f
+	cfg, err := parserConfig(*format, prompts)
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish script: %v\n", err)
+		return 2
 	}
 	doc, err := parser.ParseFile(fs.Arg(0), cfg)
 	if err != nil {
