@@ -22,12 +22,14 @@ import (
 // command and the diff); an errored one an <error> with the reason as
 // message and the command and output as text; skipped and not-run steps a
 // <skipped>. An unreadable document is a suite with one errored testcase
-// named "document". Suites come in the order their documents started.
+// named "document". Suites come in the order of Plan, else in the order
+// their documents started.
 type JUnitReporter struct {
 	mu    sync.Mutex
 	w     io.Writer
 	now   func() time.Time
-	order []string                // paths, in StartDoc order
+	order []string                // paths, planned or in StartDoc order
+	known map[string]bool         // the paths in order
 	start map[string]time.Time    // StartDoc time by path
 	docs  map[string][]*DocResult // ended documents by path
 	done  bool
@@ -35,16 +37,32 @@ type JUnitReporter struct {
 
 // NewJUnitReporter returns a reporter that writes JUnit XML to w on Close.
 func NewJUnitReporter(w io.Writer) *JUnitReporter {
-	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*DocResult{}}
+	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*DocResult{}, known: map[string]bool{}}
+}
+
+// Plan declares the documents in argument order, so that the suites come
+// in that order however parallel runs interleave.
+func (j *JUnitReporter) Plan(paths []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, p := range paths {
+		j.add(p)
+	}
+}
+
+// add appends path to the order once; j.mu is held.
+func (j *JUnitReporter) add(path string) {
+	if !j.known[path] {
+		j.known[path] = true
+		j.order = append(j.order, path)
+	}
 }
 
 // StartDoc implements Reporter.
 func (j *JUnitReporter) StartDoc(path string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, seen := j.start[path]; !seen {
-		j.order = append(j.order, path)
-	}
+	j.add(path)
 	j.start[path] = j.now()
 }
 
@@ -55,8 +73,8 @@ func (j *JUnitReporter) Step(string, *StepResult) {}
 func (j *JUnitReporter) EndDoc(r *DocResult) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.add(r.Path)
 	if _, seen := j.start[r.Path]; !seen {
-		j.order = append(j.order, r.Path)
 		j.start[r.Path] = j.now()
 	}
 	j.docs[r.Path] = append(j.docs[r.Path], r)

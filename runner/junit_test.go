@@ -110,3 +110,27 @@ func TestJUnitInterrupted(t *testing.T) {
 		t.Errorf("got %+v, want one suite with an error", got)
 	}
 }
+
+// TestJUnitPlanOrder: with -j, documents end in any order; the suites
+// follow the plan (the command line's order).
+func TestJUnitPlanOrder(t *testing.T) {
+	var buf bytes.Buffer
+	rep := NewJUnitReporter(&buf)
+	rep.Plan([]string{"a.md", "b.md"})
+	rep.StartDoc("b.md")
+	rep.StartDoc("a.md")
+	rep.EndDoc(&DocResult{Path: "b.md"})
+	rep.EndDoc(&DocResult{Path: "a.md"})
+	rep.Close()
+	var got junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range got.Suites {
+		names = append(names, s.Name)
+	}
+	if len(names) != 2 || names[0] != "a.md" || names[1] != "b.md" {
+		t.Errorf("suites %q, want a.md then b.md", names)
+	}
+}

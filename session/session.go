@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -453,7 +454,7 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		sep := "; "
 		switch {
 		case s.slow:
-			b = append(b, ":%s\\036' \"$__w_s\" >"...)
+			b = append(b, ":%s:%s\\036' \"$__w_s\" \"$EPOCHREALTIME\" >"...)
 			b = append(b, s.outTTY...)
 			b = append(b, "; printf '\\036"...)
 			b = append(b, s.nonce...)
@@ -463,14 +464,14 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			b = append(b, s.errTTY...)
 		case s.bash:
 			sep = " "
-			b = append(b, ":%s\\036%.0d' \"$__w_s\" $'\\036'"...)
+			b = append(b, ":%s:%s\\036%.0d' \"$__w_s\" \"$EPOCHREALTIME\" $'\\036'"...)
 			b = append(b, s.nonce...)
 			b = append(b, ':')
 			b = append(b, seq...)
 			// printf fails (invalid number): the test comes after ||.
 			b = append(b, ":\"$__w_s\"$'\\036' ||"...)
 		default:
-			b = append(b, ":%s\\036' \"$__w_s\"; printf '\\036"...)
+			b = append(b, ":%s:%s\\036' \"$__w_s\" \"$EPOCHREALTIME\"; printf '\\036"...)
 			b = append(b, s.nonce...)
 			b = append(b, ':')
 			b = append(b, seq...)
@@ -667,6 +668,9 @@ type accum struct {
 	out, err, tr capBuf
 	status       int
 	start, done  time.Time
+	// began and ended time the command by the shell's clock, which sees
+	// each command's end even when several arrive in one read.
+	began, ended time.Time
 	marks        int // markers seen (2 = both streams)
 }
 
@@ -826,9 +830,10 @@ func (b *batchRun) handle(ev event) {
 		a.marks++
 		if st == 0 {
 			now := time.Now()
-			a.status, a.done = ev.status, now
+			a.status, a.done, a.ended = ev.status, now, ev.at
 			if i+1 < len(b.cmds) {
 				b.get(i + 1).start = now
+				b.get(i + 1).began = ev.at
 			}
 			if !b.cmds[i].Expected(ev.status) && i < b.last {
 				b.last = i
@@ -867,6 +872,9 @@ func (b *batchRun) deliver(i int, exited bool) {
 		done = time.Now()
 	}
 	r.Duration = done.Sub(a.start)
+	if began := cmp.Or(a.began, a.start); !a.ended.IsZero() && !a.ended.Before(began) {
+		r.Duration = a.ended.Sub(began)
+	}
 	if b.stopped && i == b.whyIdx {
 		r.TimedOut = b.why == 1
 		r.Interrupted = b.why == 2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // Bytes kept of each stream of a command: the first keepHead and the last
@@ -25,21 +26,24 @@ type event struct {
 	data   []byte
 	seq    int
 	status int
+	at     time.Time // evMark: when the command ended, by the shell's clock (zero if unknown)
 }
 
 // markMax bounds the text between a marker's prefix and its closing byte;
 // wrapMax bounds the text of bash's error message around a marker.
 const (
-	markMax = 32
+	markMax = 48
 	wrapMax = 400
 )
 
 // The terminals carry, besides the commands' output, the markers the
 // shell writes after each command and each batch:
 //
-//	\x1e NONCE ':' SEQ ':' STATUS \x1e
+//	\x1e NONCE ':' SEQ ':' STATUS [':' EPOCHREALTIME] \x1e
 //	\x1e NONCE ':' 'E' BATCH ':' STATUS \x1e
 //
+// The time (on standard output's marker only) times each command by the
+// shell's clock: several markers often arrive in one read.
 // NONCE is random per session and never stored in the shell (it is only
 // in the sourced batch text, written as \036 escapes), so output cannot
 // forge a marker. On standard error, a marker may come wrapped in bash's
@@ -154,9 +158,25 @@ func parseMark(b []byte) (event, bool) {
 	if !ok {
 		return event{}, false
 	}
+	st, at, _ := bytes.Cut(st, []byte{':'})
 	n, err1 := strconv.Atoi(string(seq))
 	m, err2 := strconv.Atoi(string(st))
-	return event{kind: kind, seq: n, status: m}, err1 == nil && err2 == nil
+	return event{kind: kind, seq: n, status: m, at: epochTime(at)}, err1 == nil && err2 == nil
+}
+
+// epochTime reads bash's $EPOCHREALTIME (seconds, a decimal point or
+// comma, microseconds); anything else (another shell: empty) gives zero.
+func epochTime(b []byte) time.Time {
+	i := bytes.IndexAny(b, ".,")
+	if i < 0 {
+		return time.Time{}
+	}
+	sec, err1 := strconv.ParseInt(string(b[:i]), 10, 64)
+	us, err2 := strconv.ParseInt(string(b[i+1:]), 10, 64)
+	if err1 != nil || err2 != nil || len(b)-i-1 != 6 {
+		return time.Time{}
+	}
+	return time.Unix(sec, us*1000)
 }
 
 // partialPrefix is the length of the longest suffix of data that is a

@@ -316,6 +316,7 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 			return exitUsage
 		}
 		jr := runner.NewJUnitReporter(fh)
+		jr.Plan(files)
 		reps = append(reps, jr)
 		closers = append(closers, jr.Close, fh.Close)
 	}
