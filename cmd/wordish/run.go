@@ -177,31 +177,9 @@ Flags:
 `
 
 func runMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f runFlags
-	f.register(fs)
-	if wantsHelp(args) { // help asked for goes to stdout, not stderr
-		fs.SetOutput(stdout)
-		fmt.Fprint(stdout, runUsage)
-		fs.PrintDefaults()
-		return exitOK
-	}
-	// A mistyped flag gets the flag package's one-line error and a hint,
-	// not the whole usage.
-	fs.Usage = func() { fmt.Fprintln(stderr, "see: wordish run --help") }
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	f.defaults(fs)
-	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "wordish: %v\n", err)
-		return exitUsage
-	}
-	if len(files) == 0 {
-		fmt.Fprintln(stderr, "wordish: no FILE given; see wordish run --help")
-		return exitUsage
+	f, files, status, done := parseReplayFlags("run", runUsage, args, stdout, stderr)
+	if done {
+		return status
 	}
 	if f.sandbox == "vm" && os.Getenv("WORDISH_IN_VM") == "" {
 		// The same run, by this binary, inside a throwaway VM (sandbox.go);
@@ -209,6 +187,42 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return sandboxRun(args)
 	}
 	return replay(files, f, stdout, stderr)
+}
+
+// parseReplayFlags parses the flags of the subcommands that replay (run,
+// update). done is true when the command ends here, with status: help
+// asked for (printed on stdout), or a usage error.
+func parseReplayFlags(name, usage string, args []string, stdout, stderr io.Writer) (f runFlags, files []string, status int, done bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	if wantsHelp(args) { // help asked for goes to stdout, not stderr
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, usage)
+		fs.PrintDefaults()
+		return f, nil, exitOK, true
+	}
+	// A mistyped flag gets the flag package's one-line error and a hint,
+	// not the whole usage.
+	fs.Usage = func() { fmt.Fprintf(stderr, "see: wordish %s --help\n", name) }
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return f, nil, exitUsage, true
+	}
+	f.defaults(fs)
+	prefix := "wordish"
+	if name != "run" {
+		prefix += " " + name
+	}
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		return f, nil, exitUsage, true
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "%s: no FILE given; see wordish %s --help\n", prefix, name)
+		return f, nil, exitUsage, true
+	}
+	return f, files, exitOK, false
 }
 
 // replay parses and replays the documents and reports; it is `wordish

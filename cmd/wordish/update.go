@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,30 +37,9 @@ Flags:
 `
 
 func runUpdate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("update", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f runFlags
-	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), updateUsage)
-		fs.PrintDefaults()
-	}
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
-	}
-	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "wordish update: %v\n", err)
-		return exitUsage
-	}
-	if len(files) == 0 {
-		fmt.Fprintln(stderr, "wordish update: no FILE given; see wordish update --help")
-		return exitUsage
+	f, files, status, done := parseReplayFlags("update", updateUsage, args, stdout, stderr)
+	if done {
+		return status
 	}
 	if f.sandbox == "vm" && os.Getenv("WORDISH_IN_VM") == "" {
 		// The VM sees the host's files through a throwaway overlay; the
