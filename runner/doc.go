@@ -4,8 +4,9 @@
 // Run replays one parser.Document in a fresh session and returns a
 // DocResult, telling a Reporter as it goes: the text report of `wordish
 // run` (NewTextReporter), a `go test -json` event stream
-// (NewJSONReporter), JUnit XML (NewJUnitReporter). Every step is passed,
-// failed, errored, skipped or not run; see Outcome. Update rewrites the
+// (NewJSONReporter), JUnit XML (NewJUnitReporter), one HTML page
+// (NewHTMLReporter). Every step is passed, failed, errored, skipped or
+// not run; see Outcome. Update rewrites the
 // expected output of failed steps in a document's source (`wordish
 // update`), Script turns a document into a bash script (`wordish script`),
 // and StepName names a step in all the machine-readable reports.

@@ -47,6 +47,7 @@ const (
 // replay like it).
 type runFlags struct {
 	format, shell, workdir, jsonOut, junitOut, sandbox string
+	htmlOut                                            string
 	prompts, env                                       stringList
 	timeout                                            time.Duration
 	keep, keepGoing, verbose, sandboxInstall           bool
@@ -66,6 +67,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "replay up to `N` documents in parallel")
 	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE` (- = standard output)")
 	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
+	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a sandbox: vm (a throwaway User-Mode Linux VM, as root)")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install the packages the VM sandbox needs (apt-get) when missing")
 }
@@ -222,6 +224,10 @@ func parseReplayFlags(name, usage string, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "%s: no FILE given; see wordish %s --help\n", prefix, name)
 		return f, nil, exitUsage, true
 	}
+	if err := checkHTMLOut(f.htmlOut, files); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		return f, nil, exitUsage, true
+	}
 	return f, files, exitOK, false
 }
 
@@ -333,6 +339,15 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 		jr.Plan(files)
 		reps = append(reps, jr)
 		closers = append(closers, jr.Close, fh.Close)
+	}
+	if f.htmlOut != "" {
+		hr, cl, err := openHTMLReport(f.htmlOut, files)
+		if err != nil {
+			fmt.Fprintf(stderr, "wordish: %v\n", err)
+			return exitUsage
+		}
+		reps = append(reps, hr)
+		closers = append(closers, cl...)
 	}
 	term := isTerminal(textOut)
 	text := runner.NewTextReporter(textOut, runner.TextOptions{

@@ -168,7 +168,7 @@ func sandboxArgs(args []string) (out []string, outputs map[string]string, instal
 		case "sandbox-install":
 			install = !hasValue || value == "true" || value == "1"
 			continue
-		case "json", "junit":
+		case "json", "junit", "html":
 			if hasValue && value != "-" && value != "" {
 				if outputs == nil {
 					outputs = map[string]string{}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
+)
+
+// The --html FILE report of run and update (runner.HTMLReporter).
+
+// wordishMark is in the head of every page wordish writes
+// (runner/html.tmpl); a file that has it may be overwritten.
+var wordishMark = []byte(`<meta name="generator" content="wordish">`)
+
+// checkHTMLOut refuses an --html FILE that would destroy an article: one
+// of the documents of the run, a file with a Markdown or reST extension,
+// or an existing HTML file that wordish did not write (an HTML article
+// such as docs/lvm.html). A usage error, before anything runs.
+func checkHTMLOut(out string, docs []string) error {
+	if out == "" {
+		return nil
+	}
+	outInfo, statErr := os.Stat(out)
+	for _, d := range docs {
+		same := filepath.Clean(d) == filepath.Clean(out)
+		if !same && statErr == nil {
+			if di, err := os.Stat(d); err == nil && os.SameFile(di, outInfo) {
+				same = true
+			}
+		}
+		if same {
+			return fmt.Errorf("--html %s: is one of the documents; the report would overwrite it", out)
+		}
+	}
+	if f, err := parser.FormatOf(out); err == nil && f != parser.HTML {
+		return fmt.Errorf("--html %s: has the extension of an article (%s); name the report FILE.html", out, f)
+	}
+	if statErr != nil {
+		return nil // a new file
+	}
+	if outInfo.IsDir() {
+		return fmt.Errorf("--html %s: is a directory", out)
+	}
+	head := make([]byte, 4096)
+	fh, err := os.Open(out)
+	if err != nil {
+		return fmt.Errorf("--html %s: %v", out, err)
+	}
+	n, _ := io.ReadFull(fh, head)
+	fh.Close()
+	if !bytes.Contains(head[:n], wordishMark) {
+		return fmt.Errorf("--html %s: exists and is not a wordish report (an article?); remove it or name another file", out)
+	}
+	return nil
+}
+
+// openHTMLReport creates the --html file and its reporter; the closers
+// write the page and close the file, in that order.
+func openHTMLReport(out string, files []string) (runner.Reporter, []func() error, error) {
+	fh, err := os.Create(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	hr := runner.NewHTMLReporter(fh)
+	hr.Plan(files)
+	return hr, []func() error{hr.Close, fh.Close}, nil
+}
