@@ -38,7 +38,7 @@ test: deps lint unit check-html check-docs check-lvm
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./parser ./session ./runner
-	bash bench/vs-cram.sh $(BIN)
+	bash bench/floor.sh $(BIN)
 
 # Short fuzzing pass over every parser (longer: make fuzz FUZZTIME=10m).
 FUZZTIME ?= 20s
