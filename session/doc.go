@@ -1,6 +1,6 @@
 // Package session runs shell commands, one after the other, in one
-// persistent shell on a pseudo-terminal, and sandboxes that shell when
-// asked (RunInVM, in vm*.go).
+// persistent shell on a pseudo-terminal. (Running as root in a throwaway
+// guest is the sandbox package's business.)
 //
 // # Use
 //

@@ -1,7 +1,7 @@
 package main
 
 // `wordish run --sandbox vm`: the same run, replayed by this same binary
-// inside a throwaway User-Mode Linux guest (session.RunInVM). The guest's
+// inside a throwaway User-Mode Linux guest (the sandbox package). The guest's
 // root filesystem is the host's / (read-only, under a copy-on-write
 // overlay), so the binary, the documents and the current directory are all
 // there at the same paths; the guest runs
@@ -31,7 +31,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/wordish-go/wordish/session"
+	"github.com/wordish-go/wordish/sandbox"
 )
 
 // sandboxRun replays the run subcommand inside a throwaway VM. args are the
@@ -72,7 +72,13 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	cfg := session.VMConfig{
+	b := sandbox.Lookup("uml")
+	if b == nil {
+		fmt.Fprintf(stderr, "wordish: --sandbox vm: no sandbox backend on this platform\n")
+		return exitUsage
+	}
+	cfg := sandbox.Spec{
+		Argv:    append([]string{self, sub}, guestArgs...),
 		Outputs: outputs,
 		Shares:  shares,
 		Env:     []string{"WORDISH_IN_VM=1"},
@@ -90,7 +96,7 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 	}
 
 	// the first SIGINT/SIGTERM stops the guest gracefully; later ones
-	// are absorbed while it does (RunInVM bounds the wait)
+	// are absorbed while it does (the sandbox bounds the wait)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got atomic.Value
@@ -108,7 +114,7 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	status, err := session.RunInVM(ctx, cfg, append([]string{self, sub}, guestArgs...))
+	status, err := b.Run(ctx, cfg)
 
 	if s, ok := got.Load().(os.Signal); ok {
 		return exitInterrupted + int(s.(syscall.Signal))
@@ -125,7 +131,7 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 
 // sandboxArgs rewrites the run subcommand's arguments for the guest: the
 // --sandbox flags go, and --json/--junit files are written into
-// session.VMOutDir, whence RunInVM copies them to where they were asked
+// sandbox.OutDir, whence the sandbox copies them to where they were asked
 // for (outputs). It also reports whether --sandbox-install was given, and
 // the documents named.
 func sandboxArgs(args []string) (out []string, outputs map[string]string, install bool, files []string) {
@@ -174,7 +180,7 @@ func sandboxArgs(args []string) (out []string, outputs map[string]string, instal
 					outputs = map[string]string{}
 				}
 				outputs[name] = value
-				value = session.VMOutDir + "/" + name
+				value = sandbox.OutDir + "/" + name
 			}
 		}
 		if hasValue {

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wordish-go/wordish/session"
+	"context"
+
+	"github.com/wordish-go/wordish/sandbox"
 )
 
 func TestSandboxArgs(t *testing.T) {
@@ -47,8 +49,15 @@ func sandboxSkip(t *testing.T, pkgs ...string) {
 	if os.Geteuid() != 0 {
 		t.Skip("the VM sandbox needs root")
 	}
-	if m := session.VMMissing(pkgs...); m != nil {
-		t.Skipf("the VM sandbox needs: apt-get install %s", strings.Join(m, " "))
+	b := sandbox.Lookup("uml")
+	if b == nil {
+		t.Skip("no sandbox backend on this platform")
+	}
+	if st := b.Check(context.Background()); !st.Usable {
+		t.Skipf("the sandbox is not usable here: %s", st.Reason)
+	}
+	if m := sandbox.MissingPackages(pkgs...); m != nil {
+		t.Skipf("the test needs: apt-get install %s", strings.Join(m, " "))
 	}
 }
 

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # PID 1 of a wordish sandbox guest (User-Mode Linux). Embedded in the
-# wordish binary (session/vm.go) and written to the run directory RUN, which
+# wordish binary (sandbox/uml.go) and written to the run directory RUN, which
 # the kernel gets as: init=RUN/init ... -- RUN
 #
 # The guest root is the host's own / through hostfs, read-only; this script

@@ -1,0 +1,250 @@
+//go:build linux && amd64
+
+package sandbox
+
+// The User-Mode Linux backend: Debian's linux.uml boots straight into the
+// host's own / through hostfs, read-only, and uml_init.sh (PID 1) puts a
+// tmpfs overlay on it. How a run goes:
+//   - the run directory (run.go) also gets init, uml_init.sh;
+//   - linux.uml runs under the guardian (run_linux.go) with
+//     init=RUN/init; the command's stdout and stderr come back on the
+//     serial lines ttyS0 and ttyS1 (host pipes, streamed live), the kernel
+//     console on a third pipe, kept for error messages;
+//   - to stop early (context done, whole-run timeout), the host writes a
+//     line on ttyS2: the guest sends SIGINT to the command, which may clean
+//     up; after Spec.Grace the kernel gets SIGTERM, then the whole process
+//     group SIGKILL.
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+//go:embed uml_init.sh
+var umlInit []byte
+
+// umlKernel is the kernel Debian's user-mode-linux package installs, and
+// umlModules the directory of its module trees (one per kernel version).
+const (
+	umlKernel  = "/usr/bin/linux.uml"
+	umlModules = "/usr/lib/uml/modules"
+)
+
+// umlPackages are the Debian packages the backend needs, with a file each
+// package installs (looked for where dpkg is not).
+var umlPackages = map[string]string{"user-mode-linux": umlKernel, "busybox-static": "/bin/busybox"}
+
+type uml struct{}
+
+func init() { register(uml{}) }
+
+func (uml) Name() string { return "uml" }
+
+func (uml) Missing() []string {
+	return missingPackages([]string{"user-mode-linux", "busybox-static"}, umlPackages)
+}
+
+func (b uml) Check(ctx context.Context) Status {
+	if _, err := b.ready(false, nil); err != nil {
+		return Status{Reason: err.Error()}
+	}
+	return Status{Usable: true, Reason: "User-Mode Linux"}
+}
+
+func (b uml) Prepare(ctx context.Context, w io.Writer) error {
+	_, err := b.ready(true, w)
+	return err
+}
+
+// ready makes sure the backend can run here, installing what is missing
+// when asked, and returns the UML kernel version.
+func (b uml) ready(install bool, w io.Writer) (string, error) {
+	if os.Geteuid() != 0 {
+		return "", errors.New("needs root (hostfs reads the host as the calling user)")
+	}
+	if missing := b.Missing(); missing != nil {
+		if !install {
+			return "", fmt.Errorf("needs Debian packages that are not installed; run: apt-get install %s (or wordish sandbox install)",
+				strings.Join(missing, " "))
+		}
+		if err := Install(missing, w); err != nil {
+			return "", err
+		}
+	}
+	out, err := exec.Command(umlKernel, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %v", umlKernel, err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) == 0 {
+		return "", fmt.Errorf("%s --version printed nothing", umlKernel)
+	}
+	kv := fields[len(fields)-1]
+	if _, err := os.Stat(filepath.Join(umlModules, kv)); err != nil {
+		return "", fmt.Errorf("no kernel modules for UML %s in %s (reinstall user-mode-linux)", kv, umlModules)
+	}
+	return kv, nil
+}
+
+// Run boots a throwaway UML guest and runs spec.Argv in it (see Backend).
+//
+// The error is non-nil when the backend cannot run here (not root,
+// missing packages: the message names the apt-get command), when the guest
+// reported no exit status (one line: what the console shows happened, and
+// where the whole console was saved), or when ctx was done or
+// spec.Timeout hit before the command ended by itself (the error wraps
+// ErrStopped and ctx's error). In the last case the command was first
+// asked to stop with SIGINT and given spec.Grace to clean up; if it then
+// exited, its status is returned with the error, otherwise -1.
+func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
+	spec = withDefaults(spec)
+	if err := checkSpec(&spec); err != nil {
+		return -1, err
+	}
+	if _, err := b.ready(spec.Install, spec.Stderr); err != nil {
+		return -1, fmt.Errorf("uml: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, fmt.Errorf("%w: %w", ErrStopped, err)
+	}
+	if spec.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, spec.Timeout)
+		defer cancel()
+	}
+
+	run, err := newRunDir(&spec)
+	if err != nil {
+		return -1, err
+	}
+	defer os.RemoveAll(run)
+	if err := os.WriteFile(filepath.Join(run, "init"), umlInit, 0o755); err != nil {
+		return -1, err
+	}
+
+	// pipes: the command's stdout and stderr (ssl0, ssl1), the console
+	// (con0, fd 3 in the kernel), the stop line (ssl2 input, fd 4)
+	var pipes [4][2]*os.File
+	defer func() {
+		for _, p := range pipes {
+			for _, f := range p {
+				if f != nil {
+					f.Close()
+				}
+			}
+		}
+	}()
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return -1, err
+		}
+		pipes[i] = [2]*os.File{r, w}
+	}
+	outR, outW := pipes[0][0], pipes[0][1]
+	errR, errW := pipes[1][0], pipes[1][1]
+	conR, conW := pipes[2][0], pipes[2][1]
+	stopR, stopW := pipes[3][0], pipes[3][1]
+
+	umid := "wordish-" + strings.TrimPrefix(filepath.Base(run), "wordish-vm-")
+	argv := []string{umlKernel,
+		"mem=" + spec.Memory, "umid=" + umid, "uml_dir=" + run,
+		"rootfstype=hostfs", "rootflags=/", "ro", "init=" + run + "/init", "quiet",
+		"con=null", "ssl=null", "con0=null,fd:3",
+		"ssl0=null,fd:1", "ssl1=null,fd:2", "ssl2=fd:4,null",
+		"--", run}
+	env := append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
+
+	con := newConsole()
+	var conOut io.Writer = con
+	if spec.Verbose {
+		conOut = io.MultiWriter(con, spec.Stderr)
+	}
+	start := time.Now()
+	g, err := startGuarded(run, argv, env, outW, errW, []*os.File{conW, stopR})
+	if err != nil {
+		return -1, fmt.Errorf("uml: %w", err)
+	}
+	for _, f := range []*os.File{outW, errW, conW, stopR} {
+		f.Close()
+	}
+	pipes[0][1], pipes[1][1], pipes[2][1], pipes[3][0] = nil, nil, nil, nil
+	g.copy(spec.Stdout, outR)
+	g.copy(spec.Stderr, errR)
+	g.copy(conOut, conR)
+
+	var log io.Writer
+	if spec.Verbose {
+		log = spec.Stderr
+	}
+	stopped := g.supervise(ctx, spec.Grace, func() { stopW.Write([]byte("stop\n")) }, log, "uml")
+	g.kill()
+	if spec.Verbose {
+		fmt.Fprintln(spec.Stderr, timingLine("uml", run, start, time.Now()))
+	}
+
+	status = readStatus(run)
+	cerr := collectOutputs(run, spec.Outputs)
+	if stopped {
+		return status, fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
+	}
+	if status < 0 {
+		return -1, guestFailed("uml", umlDiagnose(con.String()), con.String())
+	}
+	if cerr != nil {
+		return status, fmt.Errorf("copying the sandbox's output files: %w", cerr)
+	}
+	return status, nil
+}
+
+// umlDiagnose says in a few words what a UML console shows went wrong.
+func umlDiagnose(console string) string {
+	var what string
+	for _, line := range strings.Split(console, "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.Index(line, "Kernel panic - not syncing: "); i >= 0 && what == "" {
+			what = "UML kernel panic: " + strings.TrimSpace(line[i+len("Kernel panic - not syncing: "):])
+		}
+		if strings.Contains(line, "ptrace set fp regs failed") {
+			return "UML kernel panic: ptrace set fp regs failed (the host's xstate is larger than UML's buffer)"
+		}
+		if strings.HasPrefix(line, "wordish-vm init: ") && what == "" && !strings.Contains(line, "ready at") &&
+			!strings.Contains(line, "stop requested") && !strings.Contains(line, "command exited") {
+			what = "guest init failed: " + strings.TrimPrefix(line, "wordish-vm init: ")
+		}
+	}
+	if what == "" {
+		what = "the guest reported no exit status"
+	}
+	return what
+}
+
+// umlTempDir is where UML should map guest memory from: /dev/shm when it is
+// a tmpfs that allows exec, else os.TempDir().
+func umlTempDir() string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 6 || f[4] != "/dev/shm" {
+				continue
+			}
+			i := 6
+			for i < len(f) && f[i] != "-" {
+				i++
+			}
+			if i+1 < len(f) && f[i+1] == "tmpfs" && !strings.Contains(","+f[5]+",", ",noexec,") {
+				return "/dev/shm"
+			}
+		}
+	}
+	return os.TempDir()
+}
