@@ -347,6 +347,10 @@ func writeAtomic(path string, data []byte) error {
 // uses with it to turn the run into an update.
 type Updater struct {
 	Next Reporter
+	// Choose, when set, picks among a document's results those whose
+	// outputs are written (`wordish update -i` asks the user); nil
+	// writes every failed step.
+	Choose func(r *DocResult) []*StepResult
 
 	mu      sync.Mutex
 	changed map[string]int
@@ -370,7 +374,11 @@ func (u *Updater) EndDoc(r *DocResult) {
 	if r.Doc == nil {
 		return
 	}
-	n, err := UpdateFile(r.Doc, r.Steps)
+	steps := r.Steps
+	if u.Choose != nil {
+		steps = u.Choose(r)
+	}
+	n, err := UpdateFile(r.Doc, steps)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if err != nil {

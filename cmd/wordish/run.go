@@ -51,6 +51,7 @@ type runFlags struct {
 	prompts, env                                       stringList
 	timeout                                            time.Duration
 	keep, keepGoing, verbose, sandboxInstall           bool
+	interactive                                        bool // update -i
 	jobs                                               int
 }
 
@@ -70,6 +71,9 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a sandbox: vm (a throwaway User-Mode Linux VM, as root)")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install the packages the VM sandbox needs (apt-get) when missing")
+	if fs.Name() == "update" {
+		fs.BoolVar(&f.interactive, "i", false, "interactive: show each drifted step's diff and ask, one key, whether to write it (y/n/a/q)")
+	}
 }
 
 // defaults adjusts defaults that depend on other flags: documents that

@@ -29,6 +29,13 @@ are refused: update the source the page was built from. With --sandbox
 vm the articles are replayed in the VM, and their directories are shared
 with it read-write so that the rewrite reaches them.
 
+With -i, each drifted step's diff is shown after its document has
+replayed, with a question answered by one key: y writes the new output,
+n leaves the step as it is, a writes it and every remaining one of the
+file, q (or Ctrl-C) writes what was accepted so far and asks nothing
+more. Only the accepted outputs are written, by the same rules. -i
+needs a terminal and replays one document at a time.
+
 Exit status: 0 when every failed step was rewritten and nothing errored,
 1 when a step errored, 2 for usage errors, unreadable documents, HTML
 pages and files that could not be written.
@@ -46,14 +53,30 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		// documents' directories are shared with it so the rewrite lands.
 		return sandboxUpdate(args)
 	}
-	return replayUpdate(files, f, stdout, stderr)
+	var choose func(*runner.DocResult) []*runner.StepResult
+	if f.interactive {
+		if f.sandbox == "vm" {
+			fmt.Fprintln(stderr, "wordish update: -i cannot be used with --sandbox vm")
+			return exitUsage
+		}
+		if err := needTerminal("wordish update -i"); err != nil {
+			fmt.Fprintf(stderr, "wordish: %v; run it in a terminal, or run wordish update without -i to accept every change\n", err)
+			return exitUsage
+		}
+		f.jobs = 1 // questions in the order of the documents
+		term := isTerminal(stdout)
+		rv := &review{fd: int(os.Stdin.Fd()), out: stdout, term: term, color: term && os.Getenv("NO_COLOR") == ""}
+		choose = rv.choose
+	}
+	return replayUpdate(files, f, choose, stdout, stderr)
 }
 
 // replayUpdate is replay (run.go) with the reporter wrapped in a
 // runner.Updater, which rewrites each document when it ends, HTML pages
 // refused before anything runs, and a list of the rewritten files after
 // the report.
-func replayUpdate(files []string, f runFlags, stdout, stderr io.Writer) int {
+// choose, when not nil, picks the results to write (update -i).
+func replayUpdate(files []string, f runFlags, choose func(*runner.DocResult) []*runner.StepResult, stdout, stderr io.Writer) int {
 	var upd *runner.Updater
 	return replayWith(files, f, replayHooks{
 		options: func(o *runner.Options) { o.Update = true },
@@ -65,6 +88,7 @@ func replayUpdate(files []string, f runFlags, stdout, stderr io.Writer) int {
 		},
 		wrap: func(r runner.Reporter) runner.Reporter {
 			upd = runner.NewUpdater(r)
+			upd.Choose = choose
 			return upd
 		},
 		// A failed step is fixed by the rewrite; an errored one is not.
