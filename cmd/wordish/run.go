@@ -53,6 +53,7 @@ type runFlags struct {
 	keep, keepGoing, verbose, sandboxInstall           bool
 	interactive                                        bool // update -i
 	jobs                                               int
+	jobsSet                                            bool // -j given (a guest's default -j is its own)
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -69,8 +70,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE` (- = standard output)")
 	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
 	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
-	fs.StringVar(&f.sandbox, "sandbox", "", "run in a sandbox: vm (a throwaway User-Mode Linux VM, as root)")
-	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install the packages the VM sandbox needs (apt-get) when missing")
+	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
+	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install what the VM sandbox needs (apt-get) when missing")
 	if fs.Name() == "update" {
 		fs.BoolVar(&f.interactive, "i", false, "interactive: show each drifted step's diff and ask, one key, whether to write it (y/n/a/q)")
 	}
@@ -85,6 +86,7 @@ func (f *runFlags) defaults(fs *flag.FlagSet) {
 	if f.workdir != "" && !jobsSet {
 		f.jobs = 1
 	}
+	f.jobsSet = jobsSet || f.workdir != ""
 }
 
 func (f *runFlags) check() error {
@@ -93,10 +95,8 @@ func (f *runFlags) check() error {
 			return fmt.Errorf("--env %q: want K=V", kv)
 		}
 	}
-	switch f.sandbox {
-	case "", "host", "vm":
-	default:
-		return fmt.Errorf("--sandbox %q: the only sandbox is vm", f.sandbox)
+	if err := checkSandbox(f.sandbox); err != nil {
+		return err
 	}
 	if f.jobs < 1 {
 		return fmt.Errorf("-j %d: want at least 1", f.jobs)
@@ -187,10 +187,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return status
 	}
-	if f.sandbox == "vm" && os.Getenv("WORDISH_IN_VM") == "" {
-		// The same run, by this binary, inside a throwaway VM (sandbox.go);
-		// inside it WORDISH_IN_VM is set and the run happens here.
-		return sandboxRun(args)
+	if inSandbox(f) {
+		// The same run, by this binary, inside a throwaway VM (sandbox.go).
+		return sandboxRun(f, files)
 	}
 	return replay(files, f, stdout, stderr)
 }

@@ -1,16 +1,18 @@
 package main
 
 // `wordish run --sandbox vm`: the same run, replayed by this same binary
-// inside a throwaway User-Mode Linux guest (the sandbox package). The guest's
-// root filesystem is the host's / (read-only, under a copy-on-write
-// overlay), so the binary, the documents and the current directory are all
-// there at the same paths; the guest runs
+// inside a throwaway guest (the sandbox package: User-Mode Linux or qemu,
+// --sandbox vm picks the fastest usable here). The guest's root filesystem
+// is the host's / (read-only, under a copy-on-write overlay), so the
+// binary, the documents and the current directory are all there at the
+// same paths. The run is handed over as data: its flags and files, as
+// guestConfig, are the run directory's config.json, and the guest runs
 //
-//	WORDISH_IN_VM=1 /path/to/wordish run [the same flags] /abs/FILE...
+//	WORDISH_SANDBOX_CONFIG=/run/vmhost/config.json /path/to/wordish sandbox guest
 //
 // as root in the host's current directory. Its text report streams back
-// live; --json and --junit files are written by the guest into the run's
-// output directory and copied where they were asked for; the exit
+// live; --json, --junit and --html files are written by the guest into the
+// run's output directory and copied where they were asked for; the exit
 // status is the guest's. SIGINT or SIGTERM asks the guest wordish to stop
 // as the signal would on the host (interrupt the running command, run the
 // cleanup steps, print the report); the guest is killed if it has not
@@ -21,44 +23,174 @@ package main
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/wordish-go/wordish/sandbox"
 )
 
-// sandboxRun replays the run subcommand inside a throwaway VM. args are the
-// run subcommand's original arguments (flags and files, --sandbox flags included).
-func sandboxRun(args []string) int {
-	return sandboxMain("run", args, os.Stdout, os.Stderr)
+func init() {
+	subcommands["sandbox"] = cmdSandbox
+	summaries["sandbox"] = "check or install the VM sandbox (--sandbox vm): wordish sandbox check|install"
+}
+
+// guestConfig is the run the guest wordish replays: the flags of run (or
+// update) that matter inside the guest, and the documents. Output files
+// are guest paths in sandbox.OutDir ("-" stays standard output).
+type guestConfig struct {
+	Command   string        `json:"command"` // "run" or "update"
+	Files     []string      `json:"files"`
+	Format    string        `json:"format,omitempty"`
+	Prompts   []string      `json:"prompts,omitempty"`
+	Shell     string        `json:"shell,omitempty"`
+	Timeout   time.Duration `json:"timeout_ns"`
+	Env       []string      `json:"env,omitempty"`
+	Workdir   string        `json:"workdir,omitempty"`
+	Keep      bool          `json:"keep,omitempty"`
+	KeepGoing bool          `json:"keep_going,omitempty"`
+	Verbose   bool          `json:"verbose,omitempty"`
+	Jobs      int           `json:"jobs,omitempty"` // 0: the guest's default (its CPU count)
+	JSON      string        `json:"json,omitempty"`
+	JUnit     string        `json:"junit,omitempty"`
+	HTML      string        `json:"html,omitempty"`
+}
+
+// guestConfigFile is where the guest finds its guestConfig, and
+// guestConfigVar the variable that names it.
+const (
+	guestConfigFile = sandbox.RunDir + "/config.json"
+	guestConfigVar  = "WORDISH_SANDBOX_CONFIG"
+)
+
+// newGuestConfig turns the host's flags and files into the guest's run,
+// and returns the outputs to copy back (sandbox.Spec.Outputs).
+func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[string]string) {
+	outputs := map[string]string{}
+	jobs := f.jobs
+	if !f.jobsSet {
+		jobs = 0
+	}
+	out := func(name, path string) string {
+		if path == "" || path == "-" {
+			return path
+		}
+		outputs[name] = path
+		return sandbox.OutDir + "/" + name
+	}
+	return guestConfig{
+		Command:   sub,
+		Files:     files,
+		Format:    f.format,
+		Prompts:   f.prompts,
+		Shell:     f.shell,
+		Timeout:   f.timeout,
+		Env:       f.env,
+		Workdir:   f.workdir,
+		Keep:      f.keep,
+		KeepGoing: f.keepGoing,
+		Verbose:   f.verbose,
+		Jobs:      jobs,
+		JSON:      out("json", f.jsonOut),
+		JUnit:     out("junit", f.junitOut),
+		HTML:      out("html", f.htmlOut),
+	}, outputs
+}
+
+// flags is the inverse of newGuestConfig, in the guest.
+func (c guestConfig) flags() runFlags {
+	jobs := c.Jobs
+	if jobs == 0 {
+		jobs = runtime.NumCPU()
+	}
+	return runFlags{
+		format:    c.Format,
+		prompts:   c.Prompts,
+		shell:     c.Shell,
+		timeout:   c.Timeout,
+		env:       c.Env,
+		workdir:   c.Workdir,
+		keep:      c.Keep,
+		keepGoing: c.KeepGoing,
+		verbose:   c.Verbose,
+		jobs:      jobs,
+		jobsSet:   c.Jobs != 0,
+		jsonOut:   c.JSON,
+		junitOut:  c.JUnit,
+		htmlOut:   c.HTML,
+	}
+}
+
+// inSandbox reports whether the run asked for by f happens in a guest
+// started from here.
+func inSandbox(f runFlags) bool {
+	return f.sandbox != "" && f.sandbox != "host" && os.Getenv("WORDISH_IN_VM") == ""
+}
+
+// checkSandbox checks the --sandbox value.
+func checkSandbox(name string) error {
+	switch name {
+	case "", "host", "vm":
+		return nil
+	}
+	if sandbox.Lookup(name) != nil {
+		return nil
+	}
+	names := []string{"vm"}
+	for _, b := range sandbox.Backends() {
+		names = append(names, b.Name())
+	}
+	return fmt.Errorf("--sandbox %q: unknown sandbox; want %s (or host)", name, strings.Join(names, ", "))
+}
+
+// sandboxRun replays the run subcommand inside a throwaway guest.
+func sandboxRun(f runFlags, files []string) int {
+	return sandboxMain("run", f, files, os.Stdout, os.Stderr)
 }
 
 // sandboxUpdate is sandboxRun for the update subcommand: the directories
 // of the documents are shared with the guest read-write, so that its
 // rewrites reach the host (and so do the article's own writes there).
-func sandboxUpdate(args []string) int {
-	return sandboxMain("update", args, os.Stdout, os.Stderr)
+func sandboxUpdate(f runFlags, files []string) int {
+	return sandboxMain("update", f, files, os.Stdout, os.Stderr)
 }
 
-func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
+func sandboxMain(sub string, f runFlags, files []string, stdout, stderr io.Writer) int {
+	prefix := "wordish: --sandbox " + f.sandbox
 	self, err := os.Executable()
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
 		return exitUsage
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
 		return exitUsage
 	}
-	guestArgs, outputs, install, files := sandboxArgs(args)
+	if f.interactive {
+		// the guest command has no terminal to ask on
+		fmt.Fprintf(stderr, "%s: update -i cannot ask from inside the sandbox; run update --sandbox without -i, or -i on the host\n", prefix)
+		return exitUsage
+	}
+	if err := checkHTMLOut(f.htmlOut, files); err != nil {
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
+		return exitUsage
+	}
+	cfg, outputs := newGuestConfig(sub, f, files)
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		return exitUsage
+	}
 	var shares []string
 	if sub == "update" {
 		seen := map[string]bool{}
@@ -72,31 +204,30 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	b := sandbox.Lookup("uml")
-	if b == nil {
-		fmt.Fprintf(stderr, "wordish: --sandbox vm: no sandbox backend on this platform\n")
-		return exitUsage
-	}
-	cfg := sandbox.Spec{
-		Argv:    append([]string{self, sub}, guestArgs...),
+	// The guest starts in the host's current directory and sees the
+	// host's files at the same paths, so documents named relative to it
+	// are found as they are, and the report names them as the user did.
+	spec := sandbox.Spec{
+		Argv:    []string{self, "sandbox", "guest"},
+		Files:   map[string][]byte{"config.json": data},
 		Outputs: outputs,
 		Shares:  shares,
-		Env:     []string{"WORDISH_IN_VM=1"},
+		Env:     []string{"WORDISH_IN_VM=1", guestConfigVar + "=" + guestConfigFile},
 		Dir:     cwd,
-		Install: install,
+		Install: f.sandboxInstall,
 		Stdout:  stdout,
 		Stderr:  stderr,
 		TTY:     isTerminal(stdout),
 		Verbose: os.Getenv("WORDISH_VM_VERBOSE") != "",
 	}
 	for _, k := range []string{"NO_COLOR", "TERM"} {
-		if v, ok := os.LookupEnv(k); ok && (k != "TERM" || cfg.TTY) {
-			cfg.Env = append(cfg.Env, k+"="+v)
+		if v, ok := os.LookupEnv(k); ok && (k != "TERM" || spec.TTY) {
+			spec.Env = append(spec.Env, k+"="+v)
 		}
 	}
 
 	// the first SIGINT/SIGTERM stops the guest gracefully; later ones
-	// are absorbed while it does (the sandbox bounds the wait)
+	// are absorbed while it does (the backend bounds the wait)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got atomic.Value
@@ -114,13 +245,13 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	status, err := b.Run(ctx, cfg)
+	status, err := runGuest(ctx, f.sandbox, spec, stderr)
 
 	if s, ok := got.Load().(os.Signal); ok {
 		return exitInterrupted + int(s.(syscall.Signal))
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish: --sandbox vm: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
 		if status > exitUsage {
 			return status
 		}
@@ -129,65 +260,77 @@ func sandboxMain(sub string, args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// sandboxArgs rewrites the run subcommand's arguments for the guest: the
-// --sandbox flags go, and --json/--junit files are written into
-// sandbox.OutDir, whence the sandbox copies them to where they were asked
-// for (outputs). It also reports whether --sandbox-install was given, and
-// the documents named.
-func sandboxArgs(args []string) (out []string, outputs map[string]string, install bool, files []string) {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var f runFlags
-	f.register(fs)
-	isBool := func(name string) bool {
-		fl := fs.Lookup(name)
-		if fl == nil {
-			return true // unknown: let the guest complain about it
+// runGuest runs spec on the backend name asks for ("vm": the one chosen
+// for this host).
+func runGuest(ctx context.Context, name string, spec sandbox.Spec, stderr io.Writer) (int, error) {
+	if name != "vm" {
+		b := sandbox.Lookup(name)
+		if b == nil {
+			return -1, checkSandbox(name)
 		}
-		b, ok := fl.Value.(interface{ IsBoolFlag() bool })
-		return ok && b.IsBoolFlag()
+		return b.Run(ctx, spec)
 	}
-	// The guest starts in the host's current directory and sees the host's
-	// files at the same paths, so documents named relative to it are found
-	// as they are, and the report names them as the user did.
-	file := func(a string) string { files = append(files, a); return a }
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			out = append(out, a)
-			for _, r := range args[i+1:] {
-				out = append(out, file(r))
-			}
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			out = append(out, file(a))
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !hasValue && !isBool(name) && i+1 < len(args) {
-			i++
-			value, hasValue = args[i], true
-		}
-		switch name {
-		case "sandbox":
-			continue
-		case "sandbox-install":
-			install = !hasValue || value == "true" || value == "1"
-			continue
-		case "json", "junit", "html":
-			if hasValue && value != "-" && value != "" {
-				if outputs == nil {
-					outputs = map[string]string{}
-				}
-				outputs[name] = value
-				value = sandbox.OutDir + "/" + name
-			}
-		}
-		if hasValue {
-			out = append(out, "--"+name+"="+value)
-		} else {
-			out = append(out, "--"+name)
-		}
+	b := sandbox.Lookup("uml")
+	if b == nil {
+		return -1, errors.New("no sandbox backend on this platform")
 	}
-	return out, outputs, install, files
+	return b.Run(ctx, spec)
+}
+
+const sandboxUsage = `usage: wordish sandbox check|install
+
+check    say, for each sandbox backend, whether it can run here and why
+         (exit status 0 when one can)
+install  install what the backends need (Debian packages, with apt-get)
+         and prepare their caches
+`
+
+// cmdSandbox is `wordish sandbox`.
+func cmdSandbox(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprint(os.Stderr, sandboxUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "guest":
+		return sandboxGuest(os.Stdout, os.Stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(os.Stdout, sandboxUsage)
+		return exitOK
+	}
+	fmt.Fprintf(os.Stderr, "wordish sandbox: unknown command %q\n%s", args[0], sandboxUsage)
+	return exitUsage
+}
+
+// sandboxGuest is the guest side: it replays the run config.json
+// describes.
+func sandboxGuest(stdout, stderr io.Writer) int {
+	path := os.Getenv(guestConfigVar)
+	if path == "" {
+		fmt.Fprintf(stderr, "wordish sandbox guest: %s is not set (this command runs inside the sandbox)\n", guestConfigVar)
+		return exitUsage
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish sandbox guest: %v\n", err)
+		return exitUsage
+	}
+	var c guestConfig
+	if err := json.Unmarshal(data, &c); err != nil {
+		fmt.Fprintf(stderr, "wordish sandbox guest: %s: %v\n", path, err)
+		return exitUsage
+	}
+	f := c.flags()
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "wordish sandbox guest: %s: %v\n", path, err)
+		return exitUsage
+	}
+	switch c.Command {
+	case "run":
+		return replay(c.Files, f, stdout, stderr)
+	case "update":
+		return replayUpdate(c.Files, f, nil, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "wordish sandbox guest: %s: command %q: want run or update\n", path, c.Command)
+	return exitUsage
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,25 +19,65 @@ import (
 	"github.com/wordish-go/wordish/sandbox"
 )
 
-func TestSandboxArgs(t *testing.T) {
-	tests := []struct {
-		in      []string
-		out     []string
-		outputs map[string]string
-		install bool
-	}{
-		{[]string{"--sandbox", "vm", "a.md"}, []string{"a.md"}, nil, false},
-		{[]string{"--sandbox=vm", "-v", "a.md", "--sandbox-install", "b.rst"}, []string{"--v", "a.md", "b.rst"}, nil, true},
-		{[]string{"--json", "out.json", "--junit=j.xml", "a.md"},
-			[]string{"--json=/run/vmhost/out/json", "--junit=/run/vmhost/out/junit", "a.md"},
-			map[string]string{"json": "out.json", "junit": "j.xml"}, false},
-		{[]string{"-json=-", "-j", "2", "--timeout", "5s", "a.md"}, []string{"--json=-", "--j=2", "--timeout=5s", "a.md"}, nil, false},
-		{[]string{"--env", "A=1", "--", "--sandbox", "x.md"}, []string{"--env=A=1", "--", "--sandbox", "x.md"}, nil, false},
+// TestGuestConfig: every flag of run but the --sandbox ones reaches the
+// guest through guestConfig; output files become guest paths copied back.
+// A flag added to runFlags but not to guestConfig fails here.
+func TestGuestConfig(t *testing.T) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	fs.VisitAll(func(fl *flag.Flag) {
+		if strings.HasPrefix(fl.Name, "sandbox") {
+			return
+		}
+		for _, v := range []string{"true", "3", "7s", "K=V"} {
+			if fs.Set(fl.Name, v) == nil && fl.Value.String() != fl.DefValue {
+				return
+			}
+		}
+		t.Errorf("cannot set -%s to a value other than its default", fl.Name)
+	})
+	f.jobsSet = true
+	for name, path := range map[string]string{"json": "o.json", "junit": "j.xml", "html": "r.html"} {
+		fs.Set(name, path)
 	}
-	for _, tt := range tests {
-		out, outputs, install, _ := sandboxArgs(tt.in)
-		if !reflect.DeepEqual(out, tt.out) || !reflect.DeepEqual(outputs, tt.outputs) || install != tt.install {
-			t.Errorf("sandboxArgs(%q) = %q, %v, %v; want %q, %v, %v", tt.in, out, outputs, install, tt.out, tt.outputs, tt.install)
+	c, outputs := newGuestConfig("run", f, []string{"a.md", "-b.md"})
+	data, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back guestConfig
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	g := back.flags()
+	want := f
+	want.jsonOut, want.junitOut, want.htmlOut = sandbox.OutDir+"/json", sandbox.OutDir+"/junit", sandbox.OutDir+"/html"
+	if !reflect.DeepEqual(g, want) {
+		t.Errorf("the guest's flags:\n%+v\nwant:\n%+v", g, want)
+	}
+	if !reflect.DeepEqual(back.Files, []string{"a.md", "-b.md"}) || back.Command != "run" {
+		t.Errorf("files %q, command %q", back.Files, back.Command)
+	}
+	if want := map[string]string{"json": "o.json", "junit": "j.xml", "html": "r.html"}; !reflect.DeepEqual(outputs, want) {
+		t.Errorf("outputs = %v, want %v", outputs, want)
+	}
+	f.jsonOut = "-"
+	f.jobsSet = false
+	if c, outputs := newGuestConfig("run", f, nil); c.JSON != "-" || outputs["json"] != "" || c.Jobs != 0 {
+		t.Errorf("--json - without -j: guest %q, -j %d, outputs %v", c.JSON, c.Jobs, outputs)
+	}
+}
+
+func TestCheckSandbox(t *testing.T) {
+	for _, ok := range []string{"", "host", "vm", "uml"} {
+		if err := checkSandbox(ok); err != nil && (ok != "uml" || sandbox.Lookup("uml") != nil) {
+			t.Errorf("checkSandbox(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"vmm", "docker"} {
+		if err := checkSandbox(bad); err == nil || !strings.Contains(err.Error(), "unknown sandbox") {
+			t.Errorf("checkSandbox(%q) = %v, want unknown sandbox", bad, err)
 		}
 	}
 }
@@ -58,13 +100,6 @@ func sandboxSkip(t *testing.T, pkgs ...string) {
 	}
 	if m := sandbox.MissingPackages(pkgs...); m != nil {
 		t.Skipf("the test needs: apt-get install %s", strings.Join(m, " "))
-	}
-}
-
-func TestSandboxArgsFiles(t *testing.T) {
-	_, _, _, files := sandboxArgs([]string{"--sandbox", "vm", "-j", "2", "a.md", "--json", "o.json", "docs/b.rst", "--", "-c.md"})
-	if want := []string{"a.md", "docs/b.rst", "-c.md"}; !reflect.DeepEqual(files, want) {
-		t.Errorf("files = %q, want %q", files, want)
 	}
 }
 

@@ -48,10 +48,10 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return status
 	}
-	if f.sandbox == "vm" && os.Getenv("WORDISH_IN_VM") == "" {
+	if inSandbox(f) {
 		// The VM sees the host's files through a throwaway overlay; the
 		// documents' directories are shared with it so the rewrite lands.
-		return sandboxUpdate(args)
+		return sandboxUpdate(f, files)
 	}
 	var choose func(*runner.DocResult) []*runner.StepResult
 	if f.interactive {
