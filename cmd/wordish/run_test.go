@@ -272,7 +272,7 @@ func TestUsage(t *testing.T) {
 		{"no file", []string{}, 2, "", "no FILE", true},
 		{"bad flag", []string{"--nope", "fixtures/pass.md"}, 2, "", "flag provided but not defined", true},
 		{"bad env", []string{"--env", "NOEQUALS", "fixtures/pass.md"}, 2, "", "want K=V", true},
-		{"bad sandbox", []string{"--sandbox", "docker", "fixtures/pass.md"}, 2, "", "only sandbox is vm", true},
+		{"bad sandbox", []string{"--sandbox", "docker", "fixtures/pass.md"}, 2, "", "unknown sandbox", true},
 		{"bad format", []string{"--format", "pdf", "fixtures/pass.md"}, 2, "", "unknown format", true},
 		{"help", []string{"--help"}, 0, "Commands:", "", false},
 		{"run help", []string{"run", "--help"}, 0, "-keep-going", "", false},
