@@ -1,0 +1,91 @@
+#!/bin/busybox sh
+# Stage 2 of a wordish qemu guest, PID 1 on the new root (the host's /
+# under a tmpfs overlay). The host writes it into the run directory RUN,
+# seen here as /run/vmhost, beside:
+#   modules  the host path of the kernel's module tree (in the cache)
+#   shares   the shared directories, one per line; share N is 9p tag wN
+#   stage3   the command, under bash, in its clean environment
+#   tty      present when the command's output should be terminals
+# It sets the guest up as the UML one is (pseudo file systems, shares,
+# modules, lvm2 without udev), runs stage3 with its stdout and stderr on
+# virtio-serial ports found by name (wq.stdout and wq.stderr, or the
+# terminals wq.ttyout and wq.ttyerr), writes its exit status to
+# RUN/status and reboots, which makes qemu exit (-no-reboot).
+#
+# A line "stop" on ttyS1 asks for a graceful stop: SIGINT to the command.
+B=/bin/busybox
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+fail() {
+	echo "wordish-qemu init: $*"
+	$B sync
+	$B reboot -f
+}
+KV=$($B uname -r)
+M=$($B cat /run/vmhost/modules)
+O="trans=virtio,version=9p2000.L,msize=512000"
+$B mount -t sysfs sysfs /sys
+# /tmp stays the copy-on-write view of the host's /tmp
+$B mkdir -p /dev/pts /dev/shm /run/lock "/lib/modules/$KV"
+$B mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+$B ln -sf pts/ptmx /dev/ptmx
+$B mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+$B ln -sf /proc/self/fd /dev/fd
+$B ln -sf /proc/self/fd/0 /dev/stdin
+$B ln -sf /proc/self/fd/1 /dev/stdout
+$B ln -sf /proc/self/fd/2 /dev/stderr
+n=0
+while IFS= read -r d; do
+	[ -n "$d" ] || continue
+	$B mkdir -p "$d" && $B mount -t 9p -o "$O,cache=none" "w$n" "$d" || fail "share $d"
+	n=$((n + 1))
+done </run/vmhost/shares
+# the kernel's module tree, with busybox as modprobe (no kmod needed)
+$B mount --bind "$M" "/lib/modules/$KV" || fail "module tree $M"
+[ -e /sbin/modprobe ] || $B ln -s /bin/busybox /sbin/modprobe
+$B hostname vm
+$B ln -sf /proc/mounts /etc/mtab 2>/dev/null
+if [ -d /etc/lvm ]; then
+	# lvm2 without udev: libdevmapper creates the /dev nodes itself
+	printf '%s\n' 'activation {' '	udev_sync = 0' '	udev_rules = 0' '}' >/etc/lvm/lvmlocal.conf
+fi
+
+# the output ports, by name: their numbers depend on the probe order;
+# the terminals (virtconsole ports) are /dev/hvcN, in the order of their
+# port numbers
+OUT= ERR= TOUT= TERR= h=0
+for p in $(cd /sys/class/virtio-ports && $B ls | $B sort -t p -k 3 -n); do
+	case $($B cat "/sys/class/virtio-ports/$p/name" 2>/dev/null) in
+	wq.stdout) OUT=/dev/$p ;;
+	wq.stderr) ERR=/dev/$p ;;
+	wq.ttyout) TOUT=/dev/hvc$h h=$((h + 1)) ;;
+	wq.ttyerr) TERR=/dev/hvc$h h=$((h + 1)) ;;
+	esac
+done
+if [ -e /run/vmhost/tty ]; then
+	OUT=$TOUT ERR=$TERR
+	for t in $OUT $ERR; do $B stty -F "$t" raw -echo 2>/dev/null; done
+fi
+[ -c "$OUT" ] && [ -c "$ERR" ] || fail "no virtio-serial ports for the command's output"
+
+# the stop watcher; other lines (repeated go lines of a resume) are ignored
+$B stty -F /dev/ttyS1 raw -echo 2>/dev/null
+{
+	while IFS= read -r l; do
+		[ "$l" = stop ] && break
+	done
+	if [ -s /run/wordish-vm.pid ]; then
+		echo "wordish-qemu init: stop requested, SIGINT to the command"
+		$B kill -INT "$($B cat /run/wordish-vm.pid)"
+	else
+		echo "wordish-qemu init: stop requested before the command started"
+		$B reboot -f
+	fi
+} </dev/ttyS1 &
+
+echo "wordish-qemu init: ready at $($B cut -d' ' -f1 /proc/uptime)s"
+/bin/bash /run/vmhost/stage3 </dev/null >"$OUT" 2>"$ERR"
+rc=$?
+echo "wordish-qemu init: command exited with status $rc"
+echo $rc >/run/vmhost/status
+$B sync
+$B reboot -f
