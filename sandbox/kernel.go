@@ -1,3 +1,5 @@
+//go:build linux && amd64
+
 package sandbox
 
 // The qemu guest's kernel: Debian's own (the package linux-image-amd64
@@ -65,14 +67,14 @@ type qemuKernel struct {
 // Modules is the guest's /lib/modules/RELEASE tree.
 func (k *qemuKernel) Modules() string { return filepath.Join(k.Dir, "modules") }
 
-// qemuCacheDir is where the qemu backend keeps its files:
-// $XDG_CACHE_HOME/wordish/qemu, else /var/cache/wordish/qemu.
+// qemuCacheDir is where the qemu backend keeps its files: qemu/ in
+// wordish's cache (CacheDir).
 func qemuCacheDir() string {
-	base := "/var/cache/wordish"
-	if x := os.Getenv("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
-		base = filepath.Join(x, "wordish")
+	dir, err := CacheDir()
+	if err != nil {
+		dir = "/var/cache/wordish"
 	}
-	return filepath.Join(base, "qemu")
+	return filepath.Join(dir, "qemu")
 }
 
 // qemuBootModules are loaded by the initramfs, with their dependencies

@@ -12,7 +12,7 @@
 #     comes before any 9p mount: qemu refuses to save a guest that has one.
 # Then it mounts the host's / (9p tag hostroot, read-only) under a tmpfs
 # overlay, the run directory (tag vmhost) on /run/vmhost, and switches to
-# stage 2, RUN/init2, written by the host for this run.
+# stage 2, RUN/init (qemu_init2.sh), written by the host for this run.
 #
 # Kernel command-line words like wq_snap=1 reach this script as variables.
 B=/bin/busybox
@@ -52,4 +52,4 @@ $B mkdir -p /newroot/run/vmhost
 $B mount -t 9p -o "$o,cache=none" vmhost /newroot/run/vmhost || fail "9p mount of the run directory"
 $B mount --move /dev /newroot/dev
 $B mount --move /proc /newroot/proc
-exec $B switch_root /newroot /bin/busybox sh /run/vmhost/init2
+exec $B switch_root /newroot /bin/busybox sh /run/vmhost/init

@@ -1,11 +1,9 @@
 #!/bin/busybox sh
 # Stage 2 of a wordish qemu guest, PID 1 on the new root (the host's /
 # under a tmpfs overlay). The host writes it into the run directory RUN,
-# seen here as /run/vmhost, beside:
-#   modules  the host path of the kernel's module tree (in the cache)
-#   shares   the shared directories, one per line; share N is 9p tag wN
-#   stage3   the command, under bash, in its clean environment
-#   tty      present when the command's output should be terminals
+# seen here as /run/vmhost, as RUN/init, with M= (the host path of the
+# kernel's module tree, in the cache) after this first line; beside it
+# (run.go): shares (share N is the 9p tag wN), stage3, tty.
 # It sets the guest up as the UML one is (pseudo file systems, shares,
 # modules, lvm2 without udev), runs stage3 with its stdout and stderr on
 # virtio-serial ports found by name (wq.stdout and wq.stderr, or the
@@ -21,7 +19,6 @@ fail() {
 	$B reboot -f
 }
 KV=$($B uname -r)
-M=$($B cat /run/vmhost/modules)
 O="trans=virtio,version=9p2000.L,msize=512000"
 $B mount -t sysfs sysfs /sys
 # /tmp stays the copy-on-write view of the host's /tmp

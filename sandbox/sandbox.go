@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sort"
 	"time"
 )
 
@@ -77,7 +78,24 @@ type Backend interface {
 // itself in an init function.
 var backends []Backend
 
-func register(b Backend) { backends = append(backends, b) }
+func register(b Backend) {
+	backends = append(backends, b)
+	sort.SliceStable(backends, func(i, j int) bool { return rank(backends[i]) < rank(backends[j]) })
+}
+
+// preference orders the backends, whatever the order their files' init
+// functions run in: UML boots in under 2 s where it works, qemu under TCG
+// resumes a saved guest in about 2 s but runs the command slower.
+var preference = []string{"uml", "qemu"}
+
+func rank(b Backend) int {
+	for i, n := range preference {
+		if n == b.Name() {
+			return i
+		}
+	}
+	return len(preference)
+}
 
 // Backends returns every backend, fastest first.
 func Backends() []Backend { return append([]Backend(nil), backends...) }

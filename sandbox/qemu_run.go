@@ -1,0 +1,456 @@
+//go:build linux && amd64
+
+package sandbox
+
+// The host side of a qemu run (see qemu.go for how a run goes): qemu under
+// the guardian (run_linux.go) with its pipes, the saved guest, Run.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// qemuLaunch is one qemu process under the guardian, with its pipes.
+type qemuLaunch struct {
+	g      *guarded
+	ctl    *os.File   // writes to the guest's ttyS1
+	mon    *os.File   // the HMP monitor's input, for a guest being saved
+	watch  *qemuWatch // the console's lines, as they come
+	args   []string   // qemu's command line, for the log
+	outW   *os.File   // the stdout/stderr write ends this process holds
+	errW   *os.File   // until the launch is over
+	fifos  []*os.File // this process's ends of the FIFOs
+	outRs  []*os.File // read ends being copied
+	copies sync.WaitGroup
+}
+
+// qemuStartLaunch starts qemu for c, in c.RunDir: its console goes to
+// con (and watch), the command's stdout and stderr to stdout and stderr,
+// qemu's own messages to RUN/qemu.log. With monitor, an HMP monitor reads
+// l.mon.
+func qemuStartLaunch(c qemuConfig, con, stdout, stderr io.Writer, monitor bool, extra ...string) (*qemuLaunch, error) {
+	l := &qemuLaunch{watch: newQemuWatch()}
+	names := []string{"ctl"}
+	if monitor {
+		names = append(names, "mon")
+	}
+	for _, n := range names {
+		for _, end := range []string{".in", ".out"} {
+			p := filepath.Join(c.RunDir, n+end)
+			if err := unix.Mkfifo(p, 0o600); err != nil && !errors.Is(err, os.ErrExist) {
+				l.close()
+				return nil, err
+			}
+			// O_RDWR: the open does not wait for qemu
+			f, err := os.OpenFile(p, os.O_RDWR, 0)
+			if err != nil {
+				l.close()
+				return nil, err
+			}
+			l.fifos = append(l.fifos, f)
+			if end == ".out" {
+				go io.Copy(io.Discard, f) // what the guest echoes; nothing, normally
+			} else if n == "ctl" {
+				l.ctl = f
+			} else {
+				l.mon = f
+			}
+		}
+	}
+	args := append([]string{qemuBinary}, qemuArgs(c)...)
+	if monitor {
+		args = append(args, "-chardev", "pipe,id=mon,path="+qemuEsc(filepath.Join(c.RunDir, "mon")), "-mon", "chardev=mon,mode=readline")
+	}
+	l.args = append(args, extra...)
+	log, err := os.Create(filepath.Join(c.RunDir, "qemu.log"))
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	defer log.Close()
+	var pipes [3][2]*os.File
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, p := range pipes[:i] {
+				p[0].Close()
+				p[1].Close()
+			}
+			l.close()
+			return nil, err
+		}
+		pipes[i] = [2]*os.File{r, w}
+	}
+	// fds 3, 4, 5 in qemu: qemuFdConsole, qemuFdStdout, qemuFdStderr
+	g, err := startGuarded(c.RunDir, l.args, os.Environ(), log, log, []*os.File{pipes[0][1], pipes[1][1], pipes[2][1]})
+	pipes[0][1].Close()
+	if err != nil {
+		for _, p := range pipes {
+			p[0].Close()
+		}
+		pipes[1][1].Close()
+		pipes[2][1].Close()
+		l.close()
+		return nil, fmt.Errorf("qemu: %w", err)
+	}
+	l.g = g
+	// this process keeps the output pipes' write ends until the launch is
+	// over, so the copies do not end early
+	l.outW, l.errW = pipes[1][1], pipes[2][1]
+	g.copy(io.MultiWriter(con, l.watch), pipes[0][0])
+	g.copy(stdout, pipes[1][0])
+	g.copy(stderr, pipes[2][0])
+	return l, nil
+}
+
+// end makes sure qemu and its guardian are gone and the output copied.
+func (l *qemuLaunch) end() {
+	if l.outW != nil {
+		l.outW.Close()
+		l.errW.Close()
+		l.outW, l.errW = nil, nil
+	}
+	if l.g != nil {
+		l.g.kill()
+		l.g = nil
+	}
+	l.close()
+}
+
+func (l *qemuLaunch) close() {
+	for _, f := range l.fifos {
+		f.Close()
+	}
+	l.fifos = nil
+}
+
+// qemuWatch splits the console into lines and tells when one starting
+// with a given prefix came.
+type qemuWatch struct {
+	mu      sync.Mutex
+	partial []byte
+	seenOf  map[string]bool
+	waiters map[string]chan struct{}
+}
+
+func newQemuWatch() *qemuWatch {
+	return &qemuWatch{seenOf: map[string]bool{}, waiters: map[string]chan struct{}{}}
+}
+
+func (w *qemuWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(w.partial[:i]), "\r")
+		w.partial = w.partial[i+1:]
+		for prefix, ch := range w.waiters {
+			if strings.HasPrefix(line, prefix) {
+				close(ch)
+				delete(w.waiters, prefix)
+				w.seenOf[prefix] = true
+			}
+		}
+	}
+	if len(w.partial) > 4096 {
+		w.partial = w.partial[:0] // no prefix is that long
+	}
+	return len(p), nil
+}
+
+// seen returns a channel closed once a line starting with prefix came.
+func (w *qemuWatch) seen(prefix string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ch, ok := w.waiters[prefix]; ok {
+		return ch
+	}
+	ch := make(chan struct{})
+	if w.seenOf[prefix] {
+		close(ch)
+	} else {
+		w.waiters[prefix] = ch
+	}
+	return ch
+}
+
+// qemuMakeSnapshot boots a guest that stops at the snapshot point and
+// saves it to snap with the monitor's migrate command.
+func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
+	dir, err := os.MkdirTemp("", "wordish-vm-qemu-snap-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	c.Snap, c.RunDir, c.Shares = true, dir, nil
+	con := newConsole()
+	l, err := qemuStartLaunch(c, con, io.Discard, io.Discard, true)
+	if err != nil {
+		return err
+	}
+	defer l.end()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	qemuSays := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "qemu.log"))
+		return qemuLastLine(b)
+	}
+	select {
+	case <-l.watch.seen("wordish-qemu: snapshot point"):
+	case <-l.g.exited:
+		return fmt.Errorf("the guest stopped while booting: %s %s", qemuLastLine([]byte(con.String())), qemuSays())
+	case <-ctx.Done():
+		return fmt.Errorf("the guest did not boot: %s", qemuLastLine([]byte(con.String())))
+	}
+	tmp := snap + ".new"
+	defer os.Remove(tmp)
+	// migrate without -d holds the monitor until it is done, so quit
+	// can follow at once
+	fmt.Fprintf(l.mon, "migrate \"exec:cat > %s\"\nquit\n", qemuShellQuote(tmp))
+	select {
+	case <-l.g.exited:
+	case <-ctx.Done():
+		return errors.New("saving the guest took too long")
+	}
+	if !qemuUsable(tmp) {
+		return fmt.Errorf("qemu saved nothing: %s", qemuSays())
+	}
+	return os.Rename(tmp, snap)
+}
+
+// qemuShellQuote quotes s for sh (qemu's exec: migration runs sh -c).
+func qemuShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Run runs spec.Argv in a fresh qemu guest (see qemu.go and Backend).
+//
+// The error is non-nil when the backend cannot run here (not root,
+// missing packages or kernel: the message says what to run), when the
+// guest reported no exit status (a GuestError: one line, and the saved
+// console log), or when ctx was done or spec.Timeout hit before the
+// command ended by itself (it wraps ErrStopped and ctx's error; the
+// command was asked to stop with SIGINT and given spec.Grace; its status
+// is returned if it then exited, else -1).
+//
+// spec.Timeout counts from qemu's start: a first run's download of the
+// kernel and saving of a booted guest are not the command's time.
+func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error) {
+	spec = withDefaults(spec)
+	if err := checkSpec(&spec); err != nil {
+		return -1, err
+	}
+	if os.Geteuid() != 0 {
+		return -1, errors.New("qemu: needs root (its 9p server reads the host's / as the calling user)")
+	}
+	if m := q.Missing(); len(m) > 0 {
+		if !spec.Install {
+			return -1, fmt.Errorf("qemu: needs Debian packages that are not installed; run: apt-get install %s (or wordish sandbox install)", strings.Join(m, " "))
+		}
+		if err := Install(m, spec.Stderr); err != nil {
+			return -1, fmt.Errorf("qemu: %w", err)
+		}
+	}
+	k, err := qemuLoadKernel(ctx)
+	if errors.Is(err, errNoKernel) {
+		if !spec.Install {
+			return -1, fmt.Errorf("qemu: the guest kernel is not in the cache (%s) yet; run: wordish sandbox install", qemuCacheDir())
+		}
+		k, err = qemuEnsureKernel(ctx, spec.Stderr)
+	}
+	if err != nil {
+		return -1, err
+	}
+	a := q.chooseAccel(ctx, k)
+	if err := os.MkdirAll(filepath.Join(qemuCacheDir(), "empty"), 0o755); err != nil {
+		return -1, fmt.Errorf("qemu: cache: %w", err)
+	}
+	run, err := newRunDir(&spec)
+	if err != nil {
+		return -1, err
+	}
+	defer os.RemoveAll(run)
+	shares, err := qemuReadLines(filepath.Join(run, "shares"))
+	if err != nil {
+		return -1, err
+	}
+	cfg := q.config(k, a, spec.Memory, shares)
+	cfg.RunDir = run
+	// stage 2, with the module tree's path after its first line
+	first, rest, _ := bytes.Cut(qemuInit2, []byte("\n"))
+	init2 := fmt.Sprintf("%s\nM=%s\n%s", first, shellQuote(k.Modules()), rest)
+	if err := os.WriteFile(filepath.Join(run, "init"), []byte(init2), 0o755); err != nil {
+		return -1, err
+	}
+	var notes io.Writer = io.Discard // Stderr is the command's; Prepare shows these
+	if spec.Verbose {
+		notes = spec.Stderr
+	}
+	snap, serr := qemuEnsureSnapshot(ctx, cfg, notes, false)
+	if serr != nil {
+		fmt.Fprintf(spec.Stderr, "wordish: qemu: %v; booting instead\n", serr)
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, fmt.Errorf("%w: %w", ErrStopped, err)
+	}
+	if spec.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, spec.Timeout)
+		defer cancel()
+	}
+
+	con := newConsole()
+	var conOut io.Writer = con
+	if spec.Verbose {
+		conOut = io.MultiWriter(con, spec.Stderr)
+	}
+	start := time.Now()
+	var l *qemuLaunch
+	defer func() {
+		if l != nil {
+			l.end()
+		}
+	}()
+	mode := "booted"
+	if snap != "" {
+		mode = "resumed"
+		rc := cfg
+		rc.Snap = true
+		if l, err = qemuStartLaunch(rc, conOut, spec.Stdout, spec.Stderr, false, "-incoming", "exec:cat "+qemuShellQuote(snap)); err != nil {
+			return -1, err
+		}
+		now := time.Now()
+		os.Chtimes(snap, now, now) // in use: not pruned
+		if why := qemuResume(ctx, l); why != "" && ctx.Err() == nil {
+			// nothing of the command ran: a fresh boot replaces it
+			l.end()
+			l = nil
+			os.Remove(snap)
+			fmt.Fprintf(spec.Stderr, "wordish: qemu: guest did not resume (%s); deleted the saved guest, booting instead\n", why)
+			fmt.Fprintf(con, "\n=== wordish: qemu: guest did not resume (%s); booting\n", why)
+			mode = "booted"
+		}
+	}
+	if l == nil {
+		cfg.Snap = false
+		if l, err = qemuStartLaunch(cfg, conOut, spec.Stdout, spec.Stderr, false); err != nil {
+			return -1, err
+		}
+	}
+	var log io.Writer
+	if spec.Verbose {
+		log = spec.Stderr
+	}
+	// the launch's write ends go now: qemu has its own
+	l.outW.Close()
+	l.errW.Close()
+	l.outW, l.errW = nil, nil
+	stopped := l.g.supervise(ctx, spec.Grace, func() { l.ctl.Write([]byte("stop\n")) }, log, "qemu")
+	qemuLog, _ := os.ReadFile(filepath.Join(run, "qemu.log"))
+	l.end()
+	l = nil
+	if spec.Verbose {
+		fmt.Fprintf(spec.Stderr, "%s (%s, %s)\n", timingLine("qemu", run, start, time.Now()), mode, a.Reason)
+	}
+
+	status = readStatus(run)
+	cerr := collectOutputs(run, spec.Outputs)
+	if stopped {
+		return status, fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
+	}
+	if status < 0 {
+		text := con.String() + "\n=== qemu's messages\n" + string(qemuLog)
+		return -1, guestFailed("qemu", qemuDiagnose(con.String(), string(qemuLog)), text)
+	}
+	if cerr != nil {
+		return status, fmt.Errorf("qemu: copying the sandbox's output files: %w", cerr)
+	}
+	return status, nil
+}
+
+// qemuResume sends the go line until the guest says it resumed; it
+// returns why it did not ("" if it did): bytes that reach the serial
+// line while qemu is still loading the saved state are lost, hence the
+// repeats. The time (seconds) and 32 random bytes are in the line: the
+// saved guest's clock and random pool are those of the day it was saved.
+func qemuResume(ctx context.Context, l *qemuLaunch) string {
+	rnd := make([]byte, 32)
+	rand.Read(rnd)
+	resumed := l.watch.seen("wordish-qemu: resumed")
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		fmt.Fprintf(l.ctl, "go %d %s end\n", time.Now().Unix(), hex.EncodeToString(rnd))
+		select {
+		case <-resumed:
+			return ""
+		case <-l.g.exited:
+			return "qemu exited"
+		case <-deadline.C:
+			return "no answer within 30 s"
+		case <-ctx.Done():
+			return "stopped"
+		case <-tick.C:
+		}
+	}
+}
+
+// qemuDiagnose says in a few words what went wrong, from the guest
+// console and qemu's own messages.
+func qemuDiagnose(console, qemuLog string) string {
+	what := ""
+	for _, line := range strings.Split(console, "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.Index(line, "Kernel panic - not syncing: "); i >= 0 && what == "" {
+			what = "guest kernel panic: " + strings.TrimSpace(line[i+len("Kernel panic - not syncing: "):])
+		}
+		for _, p := range []string{"wordish-qemu init: ", "wordish-qemu initramfs: "} {
+			if strings.HasPrefix(line, p) && what == "" && !strings.Contains(line, "ready at") &&
+				!strings.Contains(line, "stop requested") && !strings.Contains(line, "command exited") {
+				what = "guest init failed: " + strings.TrimPrefix(line, p)
+			}
+		}
+	}
+	if what == "" {
+		if l := qemuLastLine([]byte(qemuLog)); l != "" {
+			what = "qemu said: " + l
+		}
+	}
+	if what == "" {
+		what = "the guest reported no exit status"
+	}
+	return what
+}
+
+// qemuReadLines returns the non-empty lines of a file.
+func qemuReadLines(name string) ([]string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
