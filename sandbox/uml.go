@@ -49,28 +49,59 @@ func init() { register(uml{}) }
 func (uml) Name() string { return "uml" }
 
 func (uml) Missing() []string {
-	return missingPackages([]string{"user-mode-linux", "busybox-static"}, umlPackages)
+	missing := missingPackages([]string{"user-mode-linux", "busybox-static"}, umlPackages)
+	if needShim(hostXstate(), os.Getenv(shimKnob)) {
+		if path, err := shimPath(); err == nil {
+			if _, err := os.Stat(path); err == nil {
+				return missing // built already: no compiler needed
+			}
+		}
+		if _, err := exec.LookPath("cc"); err != nil {
+			missing = append(missing, missingPackages(shimPackages, nil)...)
+		}
+	}
+	return missing
 }
 
 func (b uml) Check(ctx context.Context) Status {
-	if _, err := b.ready(false, nil); err != nil {
-		return Status{Reason: err.Error()}
+	x := hostXstate()
+	shim := needShim(x, os.Getenv(shimKnob))
+	if _, _, err := b.ready(false, nil); err != nil {
+		return Status{Reason: err.Error() + " (" + x.describe(shim) + ")"}
 	}
-	return Status{Usable: true, Reason: "User-Mode Linux"}
+	return Status{Usable: true, Reason: x.describe(shim)}
 }
 
 func (b uml) Prepare(ctx context.Context, w io.Writer) error {
-	_, err := b.ready(true, w)
+	_, shim, err := b.ready(true, w)
+	if err == nil && shim != "" && w != nil {
+		fmt.Fprintf(w, "wordish: uml: the xstate padding shim is %s\n", shim)
+	}
 	return err
 }
 
 // ready makes sure the backend can run here, installing what is missing
-// when asked, and returns the UML kernel version.
-func (b uml) ready(install bool, w io.Writer) (string, error) {
+// when asked, and returns the UML kernel version and the padding shim to
+// preload ("" if none is needed), built if need be.
+func (b uml) ready(install bool, w io.Writer) (kv, shim string, err error) {
+	kv, err = b.kernel(install, w)
+	if err != nil {
+		return "", "", err
+	}
+	if needShim(hostXstate(), os.Getenv(shimKnob)) {
+		if shim, err = buildShim(install, w); err != nil {
+			return "", "", err
+		}
+	}
+	return kv, shim, nil
+}
+
+// kernel checks the packages and returns the UML kernel version.
+func (b uml) kernel(install bool, w io.Writer) (string, error) {
 	if os.Geteuid() != 0 {
 		return "", errors.New("needs root (hostfs reads the host as the calling user)")
 	}
-	if missing := b.Missing(); missing != nil {
+	if missing := missingPackages([]string{"user-mode-linux", "busybox-static"}, umlPackages); missing != nil {
 		if !install {
 			return "", fmt.Errorf("needs Debian packages that are not installed; run: apt-get install %s (or wordish sandbox install)",
 				strings.Join(missing, " "))
@@ -109,7 +140,8 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 	if err := checkSpec(&spec); err != nil {
 		return -1, err
 	}
-	if _, err := b.ready(spec.Install, spec.Stderr); err != nil {
+	_, shim, err := b.ready(spec.Install, spec.Stderr)
+	if err != nil {
 		return -1, fmt.Errorf("uml: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -155,12 +187,17 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 	stopR, stopW := pipes[3][0], pipes[3][1]
 
 	umid := "wordish-" + strings.TrimPrefix(filepath.Base(run), "wordish-vm-")
-	argv := []string{umlKernel,
-		"mem=" + spec.Memory, "umid=" + umid, "uml_dir=" + run,
-		"rootfstype=hostfs", "rootflags=/", "ro", "init=" + run + "/init", "quiet",
+	var argv []string
+	if shim != "" {
+		// preloaded into the kernel only, not the guardian
+		argv = []string{"/usr/bin/env", "LD_PRELOAD=" + strings.TrimPrefix(os.Getenv("LD_PRELOAD")+" "+shim, " ")}
+	}
+	argv = append(argv, umlKernel,
+		"mem="+spec.Memory, "umid="+umid, "uml_dir="+run,
+		"rootfstype=hostfs", "rootflags=/", "ro", "init="+run+"/init", "quiet",
 		"con=null", "ssl=null", "con0=null,fd:3",
 		"ssl0=null,fd:1", "ssl1=null,fd:2", "ssl2=fd:4,null",
-		"--", run}
+		"--", run)
 	env := append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
 
 	con := newConsole()
@@ -197,7 +234,7 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 		return status, fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
 	}
 	if status < 0 {
-		return -1, guestFailed("uml", umlDiagnose(con.String()), con.String())
+		return -1, guestFailed("uml", umlDiagnose(con.String(), hostXstate(), shim != ""), con.String())
 	}
 	if cerr != nil {
 		return status, fmt.Errorf("copying the sandbox's output files: %w", cerr)
@@ -206,7 +243,7 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 }
 
 // umlDiagnose says in a few words what a UML console shows went wrong.
-func umlDiagnose(console string) string {
+func umlDiagnose(console string, x xstateInfo, shim bool) string {
 	var what string
 	for _, line := range strings.Split(console, "\n") {
 		line = strings.TrimSpace(line)
@@ -214,7 +251,11 @@ func umlDiagnose(console string) string {
 			what = "UML kernel panic: " + strings.TrimSpace(line[i+len("Kernel panic - not syncing: "):])
 		}
 		if strings.Contains(line, "ptrace set fp regs failed") {
-			return "UML kernel panic: ptrace set fp regs failed (the host's xstate is larger than UML's buffer)"
+			what = "UML kernel panic: ptrace set fp regs failed (host " + x.describe(shim) + ")"
+			if !shim {
+				what += "; " + shimKnob + "=1 forces the padding shim"
+			}
+			return what
 		}
 		if strings.HasPrefix(line, "wordish-vm init: ") && what == "" && !strings.Contains(line, "ready at") &&
 			!strings.Contains(line, "stop requested") && !strings.Contains(line, "command exited") {
