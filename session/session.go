@@ -543,6 +543,9 @@ var tracing = regexp.MustCompile(`xtrace|(^|[\s;&|({])set\s+([-+][a-zA-Z]+\s+)*-
 // next line. The shell runs it the same way: at top level, one command
 // after the other, aliases expanded.
 func (s *Session) direct(text string) bool {
+	if plainWords(text) {
+		return true
+	}
 	if d, ok := s.directCache[text]; ok {
 		return d
 	}
@@ -560,6 +563,37 @@ func (s *Session) direct(text string) bool {
 	}
 	s.directCache[text] = d
 	return d
+}
+
+// plainByte marks the bytes a plain command is made of: no quoting,
+// expansion, globbing, redirection, operator, comment or line break.
+var plainByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _./:,+=@%-") {
+		t[c] = true
+	}
+	return t
+}()
+
+// plainWords reports whether text is a simple command of plain words
+// none of which is a reserved word: it always parses alone, so direct
+// need not run the parser (the common case, thousands of times a run).
+func plainWords(text string) bool {
+	if len(text) > 1<<10 {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		if !plainByte[text[i]] {
+			return false
+		}
+	}
+	for w := range strings.FieldsSeq(text) {
+		switch w {
+		case "if", "then", "else", "elif", "fi", "case", "esac", "for", "select",
+			"while", "until", "do", "done", "in", "function", "time", "coproc":
+			return false
+		}
+	}
+	return true
 }
 
 func appendQuoted(b []byte, text string) []byte {
