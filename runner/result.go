@@ -21,6 +21,14 @@ type Options struct {
 	Sandbox   string        // "" (host) or "vm"
 	Update    bool          // rewrite failed expected outputs in the sources
 	Verbose   bool
+
+	// Select, when set, picks the steps to report (`wordish run
+	// FILE:LINE`, --run): the steps before the last selected one still
+	// run, to rebuild the state the selected ones expect, but are
+	// neither reported nor counted unless they errored (an error stops
+	// the document, and the report must say why); the steps after it do
+	// not run, except cleanup steps.
+	Select func(*parser.Step) bool
 }
 
 // Outcome is the verdict on one step.
@@ -101,4 +109,11 @@ type Reporter interface {
 	StartDoc(path string)
 	Step(path string, r *StepResult)
 	EndDoc(r *DocResult)
+}
+
+// StepStarter is implemented by reporters that want to know which step
+// is running (a progress line): Run calls StartStep as each step's
+// command starts, selected or not, before its Step.
+type StepStarter interface {
+	StartStep(path string, s *parser.Step)
 }

@@ -62,7 +62,7 @@ func Run(ctx context.Context, doc *parser.Document, opts Options, rep Reporter) 
 		r.res.Err = err
 		return r.res
 	}
-	r.steps = doc.Steps()
+	r.steps = selectSteps(doc.Steps(), opts.Select)
 	r.run()
 	return r.res
 }
@@ -94,7 +94,31 @@ func (r *docRun) timeout() time.Duration {
 	return 60 * time.Second
 }
 
+// selectSteps drops the steps after the last selected one, except
+// cleanup steps; without a selection it keeps every step.
+func selectSteps(steps []*parser.Step, sel func(*parser.Step) bool) []*parser.Step {
+	if sel == nil {
+		return steps
+	}
+	last := -1
+	for i, s := range steps {
+		if sel(s) {
+			last = i
+		}
+	}
+	kept := steps[: last+1 : last+1]
+	for _, s := range steps[last+1:] {
+		if s.Options.Cleanup {
+			kept = append(kept, s)
+		}
+	}
+	return kept
+}
+
 func (r *docRun) record(sr *StepResult) {
+	if sel := r.opts.Select; sel != nil && !sel(sr.Step) && sr.Outcome != Errored {
+		return
+	}
 	r.res.Steps = append(r.res.Steps, sr)
 	r.rep.Step(r.res.Path, sr)
 }
@@ -278,12 +302,21 @@ func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interrupt
 			}
 		}()
 	}
+	// The shell runs a batch's commands back to back: the next one
+	// starts when the one before is judged.
+	starter, _ := r.rep.(StepStarter)
+	if starter != nil {
+		starter.StartStep(r.res.Path, steps[0])
+	}
 	n := sess.RunBatch(cmds, func(k int, res session.Result) {
 		sr := Judge(steps[k], cmds[k], res, r.timeoutOf(steps[k]))
 		sr.Deferred = !interruptible
 		r.record(sr)
 		if each != nil {
 			each(k, sr)
+		}
+		if starter != nil && k+1 < len(steps) && sr.Outcome != Errored {
+			starter.StartStep(r.res.Path, steps[k+1])
 		}
 	})
 	close(done)
