@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wordish-go/wordish/parser"
 )
 
 // The text report. Layout (no colour, not verbose; see fixtures/*.golden):
@@ -41,21 +43,34 @@ import (
 // (continuation lines of the command follow as "    > ..."), with the
 // details indented by four spaces; cleanup steps run at the end are shown
 // whatever their outcome. Each document ends with a line "ok|FAIL path:
-// counts", and the report with the totals, which is always its last line.
+// counts", and the report with the totals, which is always its last line;
+// the totals add "; N documents unreadable" when documents could not be
+// read or parsed. When more than one document was reported and something
+// went wrong, a recap of every failed or errored step (its file:line,
+// command and the first lines of its diff or its reason) and of every
+// unreadable document comes before the totals, headed "Failures:", so a
+// long CI log ends with what needs fixing. -q (Quiet) leaves out the
+// "ok" lines of documents that passed, the cleanup steps that passed and
+// the recap: only what went wrong, and the totals.
 // -v adds PASS and SKIP lines and the document's duration; without -v the
 // report holds no timing, so it can be compared with golden files.
 //
 // Documents run in parallel are printed whole and in argument order: the
 // first unfinished document streams, the others are buffered until their
 // turn. On a terminal a progress line is drawn (and erased before any
-// other output); colours are used only when asked (a terminal, no
-// NO_COLOR: the caller decides).
+// other output): "[N/TOTAL] file:line: $ command (3.2s)", the step
+// running (the one running longest, with -j), its number among the steps
+// started and its time so far, redrawn while it runs. Colours are used
+// only when asked (the caller decides, from --color, NO_COLOR,
+// FORCE_COLOR and the terminal).
 
 // TextOptions tune the text report.
 type TextOptions struct {
 	Verbose  bool // show passing and skipped steps and durations
+	Quiet    bool // only what went wrong, and the totals (no recap)
 	Color    bool // ANSI colours
 	Progress bool // draw a progress line (only on a terminal)
+	Total    int  // steps the run will start, for the progress line (0 = unknown)
 }
 
 // TextReporter writes the human-readable report. It is safe for
@@ -67,12 +82,25 @@ type TextReporter struct {
 	docs   []*textDoc // in argument order
 	live   int        // index of the document that streams to w
 	totals Counts
-	ran    int // steps judged, for the progress line
+	bad    int // documents that could not be read or parsed
+	ended  int // documents ended
 
+	started       int                    // steps started, for the progress line
+	running       map[string]runningStep // by document
 	progressShown bool
-	progressAt    time.Time
-	lastWhere     string
+	ticker        *time.Ticker
+	stop          chan struct{}
 }
+
+// runningStep is a step whose command runs.
+type runningStep struct {
+	step  *parser.Step
+	since time.Time
+}
+
+// progressEvery is how often the progress line is redrawn while a step
+// runs, so its time goes on.
+const progressEvery = 200 * time.Millisecond
 
 type textDoc struct {
 	path       string
@@ -82,11 +110,43 @@ type textDoc struct {
 	notRun     bool // the last line printed belongs to a not-run list
 	afterError bool // the last step printed errored
 	counts     Counts
+	recap      bytes.Buffer // its part of the recap
 }
 
 // NewTextReporter returns a text reporter writing to w.
 func NewTextReporter(w io.Writer, opt TextOptions) *TextReporter {
-	return &TextReporter{w: w, opt: opt}
+	return &TextReporter{w: w, opt: opt, running: map[string]runningStep{}}
+}
+
+// StartStep implements runner.StepStarter: the progress line shows the
+// step from now on.
+func (t *TextReporter) StartStep(path string, s *parser.Step) {
+	if !t.opt.Progress {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.started++
+	t.running[path] = runningStep{s, time.Now()}
+	if t.ticker == nil && t.stop == nil {
+		t.ticker = time.NewTicker(progressEvery)
+		t.stop = make(chan struct{})
+		go t.tick(t.ticker, t.stop)
+	}
+	t.drawProgress()
+}
+
+func (t *TextReporter) tick(tk *time.Ticker, stop chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tk.C:
+			t.mu.Lock()
+			t.drawProgress()
+			t.mu.Unlock()
+		}
+	}
 }
 
 // Plan declares the documents in argument order, so that parallel runs
@@ -136,13 +196,15 @@ func (t *TextReporter) Step(path string, r *StepResult) {
 	d.started = true
 	d.counts.Add(r.Outcome)
 	t.totals.Add(r.Outcome)
-	t.ran++
-	t.formatStep(d, r)
-	t.flush()
-	if t.opt.Progress && r.Step != nil {
-		t.lastWhere = fmt.Sprintf("%s:%d", r.Step.File, r.Step.Line)
+	if cur, ok := t.running[path]; ok && cur.step == r.Step {
+		delete(t.running, path)
 	}
-	t.drawProgress(false)
+	t.formatStep(d, r)
+	if !t.opt.Quiet && (r.Outcome == Failed || r.Outcome == Errored) {
+		t.recapStep(d, r)
+	}
+	t.flush()
+	t.drawProgress()
 }
 
 // EndDoc implements Reporter.
@@ -152,10 +214,18 @@ func (t *TextReporter) EndDoc(r *DocResult) {
 	d := t.doc(r.Path, false)
 	d.started = true
 	d.notRun = false
+	delete(t.running, r.Path)
+	t.ended++
 	c := r.Counts()
 	switch {
 	case r.Err != nil:
+		t.bad++
 		fmt.Fprintf(&d.buf, "%s %s\n", t.paint(red, "FAIL"), r.Err)
+		if !t.opt.Quiet {
+			fmt.Fprintf(&d.recap, "%s %s\n", t.paint(red, "FAIL"), r.Err)
+		}
+	case t.opt.Quiet && c.OK():
+		// nothing to say
 	default:
 		label := t.paint(green, "ok  ")
 		if !c.OK() {
@@ -169,7 +239,7 @@ func (t *TextReporter) EndDoc(r *DocResult) {
 	}
 	d.ended = true
 	t.flush()
-	t.drawProgress(true)
+	t.drawProgress()
 }
 
 // Totals returns the counts over every step reported so far.
@@ -179,11 +249,24 @@ func (t *TextReporter) Totals() Counts {
 	return t.totals
 }
 
-// Finish prints whatever is still buffered and the summary line, which is
-// the last line of the report.
+// Unreadable returns the number of documents reported as unreadable or
+// unparsable so far.
+func (t *TextReporter) Unreadable() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.bad
+}
+
+// Finish prints whatever is still buffered, the recap and the summary
+// line, which is the last line of the report.
 func (t *TextReporter) Finish() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.stop != nil {
+		t.ticker.Stop()
+		close(t.stop)
+	}
+	t.opt.Progress = false // for good: nothing follows the summary
 	t.clearProgress()
 	for _, d := range t.docs {
 		if d.buf.Len() > 0 {
@@ -191,7 +274,65 @@ func (t *TextReporter) Finish() {
 			d.buf.Reset()
 		}
 	}
-	fmt.Fprintln(t.w, t.totals)
+	var recap bytes.Buffer // in document order, as the report
+	for _, d := range t.docs {
+		recap.Write(d.recap.Bytes())
+	}
+	if t.ended > 1 && recap.Len() > 0 {
+		fmt.Fprintf(t.w, "\n%s\n", t.paint(bold, "Failures:"))
+		t.w.Write(recap.Bytes())
+	}
+	fmt.Fprintln(t.w, Summary(t.totals, t.bad))
+}
+
+// Summary is the last line of the text report: the step counts and, when
+// there are any, the documents that could not be read or parsed.
+func Summary(c Counts, unreadable int) string {
+	switch unreadable {
+	case 0:
+		return c.String()
+	case 1:
+		return c.String() + "; 1 document unreadable"
+	}
+	return fmt.Sprintf("%s; %d documents unreadable", c, unreadable)
+}
+
+// recapLines bounds the diff lines a failure shows in the recap: enough
+// to recognise it, the whole is above.
+const recapLines = 6
+
+// recapStep adds a failed or errored step to the recap.
+func (t *TextReporter) recapStep(d *textDoc, r *StepResult) {
+	b := &d.recap
+	label := t.paint(red, "FAIL")
+	if r.Outcome == Errored {
+		label = t.paint(red+";"+bold, "ERROR")
+	}
+	fmt.Fprintf(b, "%s %s\n", label, t.where(r))
+	var lines []string
+	switch {
+	case r.Outcome == Errored:
+		reason := r.Reason
+		if reason == "" {
+			reason = fmt.Sprintf("exit status %d", r.Status)
+		}
+		lines = []string{reason}
+	case r.Diff != "":
+		for _, l := range strings.Split(strings.TrimSuffix(r.Diff, "\n"), "\n") {
+			if !strings.HasPrefix(l, "--- ") && !strings.HasPrefix(l, "+++ ") && l != "---" && l != "+++" {
+				lines = append(lines, l)
+			}
+		}
+	case r.Reason != "":
+		lines = []string{r.Reason}
+	}
+	if len(lines) > recapLines {
+		more := len(lines) - recapLines + 1
+		lines = append(lines[:recapLines-1], fmt.Sprintf("… %d more lines", more))
+	}
+	for _, l := range lines {
+		b.WriteString(strings.TrimRight(indent+Visible(l), " ") + "\n")
+	}
 }
 
 // flush writes out the live document's output and moves on to the next
@@ -213,21 +354,52 @@ func (t *TextReporter) flush() {
 
 // ---- progress line ------------------------------------------------------
 
-func (t *TextReporter) drawProgress(force bool) {
+// progressWidth bounds the progress line, so it never wraps on an
+// 80-column terminal (a wrapped line cannot be erased).
+const progressWidth = 79
+
+// drawProgress draws the progress line for the step running longest, or
+// erases it when no step runs.
+func (t *TextReporter) drawProgress() {
 	if !t.opt.Progress {
 		return
 	}
-	now := time.Now()
-	if !force && now.Sub(t.progressAt) < 50*time.Millisecond {
+	var cur runningStep
+	for _, r := range t.running {
+		if cur.step == nil || r.since.Before(cur.since) {
+			cur = r
+		}
+	}
+	if cur.step == nil {
+		t.clearProgress()
 		return
 	}
-	t.progressAt = now
-	line := fmt.Sprintf("%d steps: %s  %s", t.ran, t.totals, t.lastWhere)
-	if r := []rune(line); len(r) > 79 {
-		line = string(r[:78]) + "…"
-	}
-	fmt.Fprintf(t.w, "\r\x1b[K%s", line)
+	t.clearProgress()
+	io.WriteString(t.w, progressLine(t.started, t.opt.Total, cur.step, time.Since(cur.since)))
 	t.progressShown = true
+}
+
+// progressLine is "[N/TOTAL] file:line: $ command (elapsed)", the command's
+// first line only, cut to progressWidth.
+func progressLine(n, total int, s *parser.Step, elapsed time.Duration) string {
+	count := fmt.Sprintf("[%d]", n)
+	if total > 0 {
+		count = fmt.Sprintf("[%d/%d]", n, total)
+	}
+	cmd, _, multi := strings.Cut(s.Command, "\n")
+	if multi {
+		cmd += " …"
+	}
+	prompt := "$ "
+	if s.Root {
+		prompt = "# "
+	}
+	tail := fmt.Sprintf(" (%.1fs)", elapsed.Seconds())
+	line := fmt.Sprintf("%s %s:%d: %s%s", count, s.File, s.Line, prompt, Visible(cmd))
+	if r := []rune(line); len(r)+len(tail) > progressWidth {
+		line = string(r[:max(0, progressWidth-len(tail)-1)]) + "…"
+	}
+	return line + tail
 }
 
 func (t *TextReporter) clearProgress() {
@@ -281,7 +453,7 @@ func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
 	var label string
 	switch r.Outcome {
 	case Passed:
-		if !t.opt.Verbose && !r.Deferred {
+		if !t.opt.Verbose && (!r.Deferred || t.opt.Quiet) {
 			return
 		}
 		label = t.paint(green, "PASS")

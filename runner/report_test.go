@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wordish-go/wordish/parser"
 )
@@ -70,31 +71,143 @@ func TestTextReporterLongOutput(t *testing.T) {
 	}
 }
 
-// The progress line is drawn only when asked, and erased before the
+// The progress line names the step running, its number among the
+// total and its time, is drawn only when asked, and is erased before the
 // report goes on, so the summary stays the last line.
 func TestTextReporterProgress(t *testing.T) {
 	var out bytes.Buffer
-	rep := NewTextReporter(&out, TextOptions{Progress: true})
+	rep := NewTextReporter(&out, TextOptions{Progress: true, Total: 2})
 	rep.Plan([]string{"a.md"})
 	rep.StartDoc("a.md")
-	rep.Step("a.md", &StepResult{Step: &parser.Step{File: "a.md", Line: 1, Command: "x"}, Outcome: Passed})
-	if !strings.Contains(out.String(), "\r\x1b[K1 steps: 1 passed") {
-		t.Fatalf("no progress line: %q", out.String())
+	s1 := &parser.Step{File: "a.md", Line: 1, Command: "sleep 4"}
+	s2 := &parser.Step{File: "a.md", Line: 3, Command: "for i in 1 2; do\n  echo $i\ndone"}
+	rep.StartStep("a.md", s1)
+	if got := out.String(); got != "[1/2] a.md:1: $ sleep 4 (0.0s)" {
+		t.Fatalf("progress line: %q", got)
 	}
-	rep.EndDoc(&DocResult{Path: "a.md", Steps: []*StepResult{{Outcome: Passed}}})
+	rep.Step("a.md", &StepResult{Step: s1, Outcome: Passed})
+	rep.StartStep("a.md", s2)
+	if got := out.String(); !strings.HasSuffix(got, "\r\x1b[K[2/2] a.md:3: $ for i in 1 2; do … (0.0s)") {
+		t.Fatalf("progress line: %q", got)
+	}
+	// Redrawn while the step runs.
+	n := len(out.String())
+	time.Sleep(3 * progressEvery)
+	rep.mu.Lock()
+	redrawn := len(out.String()) > n
+	rep.mu.Unlock()
+	if !redrawn {
+		t.Errorf("not redrawn while the step runs: %q", out.String())
+	}
+	rep.Step("a.md", &StepResult{Step: s2, Outcome: Passed})
+	rep.EndDoc(&DocResult{Path: "a.md", Steps: []*StepResult{{Outcome: Passed}, {Outcome: Passed}}})
 	rep.Finish()
 	s := out.String()
 	last := s[strings.LastIndex(s, "\r\x1b[K")+len("\r\x1b[K"):]
-	if last != "1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" {
+	if last != "ok   a.md: 2 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n2 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" {
 		t.Errorf("after the last erase: %q", last)
 	}
 
 	out.Reset()
 	rep = NewTextReporter(&out, TextOptions{})
 	rep.StartDoc("a.md")
-	rep.Step("a.md", &StepResult{Step: &parser.Step{File: "a.md", Line: 1, Command: "x"}, Outcome: Passed})
+	rep.StartStep("a.md", s1)
+	rep.Step("a.md", &StepResult{Step: s1, Outcome: Passed})
 	if out.Len() != 0 {
 		t.Errorf("progress without a terminal: %q", out.String())
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	long := &parser.Step{File: "docs/a-rather-long-name/of-an-article.md", Line: 1234, Root: true,
+		Command: "some-command --with --many --flags --and --arguments that go on and on"}
+	tests := []struct {
+		n, total int
+		s        *parser.Step
+		d        time.Duration
+		want     string
+	}{
+		{1, 1, &parser.Step{File: "a.md", Line: 2, Command: "make\ttest"}, 1500 * time.Millisecond, "[1/1] a.md:2: $ make→test (1.5s)"},
+		{3, 0, &parser.Step{File: "a.md", Line: 2, Command: "x"}, 0, "[3] a.md:2: $ x (0.0s)"},
+		{12, 345, long, 61 * time.Second, "[12/345] docs/a-rather-long-name/of-an-article.md:1234: # some-command… (61.0s)"},
+	}
+	for _, tt := range tests {
+		got := progressLine(tt.n, tt.total, tt.s, tt.d)
+		if got != tt.want {
+			t.Errorf("progressLine = %q, want %q", got, tt.want)
+		}
+		if n := len([]rune(got)); n > progressWidth {
+			t.Errorf("%q: %d runes, more than %d", got, n, progressWidth)
+		}
+	}
+}
+
+// -q keeps what went wrong and the totals; the recap comes only when
+// more than one document was reported; unreadable documents are counted
+// in the summary, in the singular for one.
+func TestTextReporterQuietRecapSummary(t *testing.T) {
+	step := func(file string, line int, o Outcome, diff string) *StepResult {
+		return &StepResult{Step: &parser.Step{File: file, Line: line, Command: "cmd"}, Outcome: o, Reason: "why", Diff: diff}
+	}
+	diff := "--- expected\n+++ actual\n@@ -1,7 +1,7 @@\n-1\n+2\n 3\n 4\n 5\n 6\n 7\n"
+	run := func(opt TextOptions, docs ...string) string {
+		var out bytes.Buffer
+		rep := NewTextReporter(&out, opt)
+		rep.Plan(docs)
+		for _, d := range docs {
+			rep.StartDoc(d)
+			switch d {
+			case "ok.md":
+				r := step(d, 1, Passed, "")
+				rep.Step(d, r)
+				rep.EndDoc(&DocResult{Path: d, Steps: []*StepResult{r}})
+			case "bad.md":
+				r := step(d, 4, Failed, diff)
+				rep.Step(d, r)
+				rep.EndDoc(&DocResult{Path: d, Steps: []*StepResult{r}})
+			default:
+				rep.EndDoc(&DocResult{Path: d, Err: &parser.Error{File: d, Msg: "no such file or directory"}})
+			}
+		}
+		rep.Finish()
+		return out.String()
+	}
+	tests := []struct {
+		name string
+		opt  TextOptions
+		docs []string
+		want string
+	}{
+		{"one document: no recap", TextOptions{}, []string{"bad.md"},
+			"FAIL bad.md:4: $ cmd\n    --- expected\n    +++ actual\n    @@ -1,7 +1,7 @@\n    -1\n    +2\n     3\n     4\n     5\n     6\n     7\n" +
+				"FAIL bad.md: 0 passed, 1 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"0 passed, 1 failed, 0 errored, 0 skipped, 0 not run\n"},
+		{"recap", TextOptions{}, []string{"ok.md", "bad.md", "gone.md"},
+			"ok   ok.md: 1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"FAIL bad.md:4: $ cmd\n    --- expected\n    +++ actual\n    @@ -1,7 +1,7 @@\n    -1\n    +2\n     3\n     4\n     5\n     6\n     7\n" +
+				"FAIL bad.md: 0 passed, 1 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"FAIL gone.md: no such file or directory\n" +
+				"\nFailures:\n" +
+				"FAIL bad.md:4: $ cmd\n    @@ -1,7 +1,7 @@\n    -1\n    +2\n     3\n     4\n    … 3 more lines\n" +
+				"FAIL gone.md: no such file or directory\n" +
+				"1 passed, 1 failed, 0 errored, 0 skipped, 0 not run; 1 document unreadable\n"},
+		{"all well: no recap", TextOptions{}, []string{"ok.md", "ok.md"},
+			"ok   ok.md: 1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"ok   ok.md: 1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"2 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n"},
+		{"quiet", TextOptions{Quiet: true}, []string{"ok.md", "bad.md", "gone.md", "lost.md"},
+			"FAIL bad.md:4: $ cmd\n    --- expected\n    +++ actual\n    @@ -1,7 +1,7 @@\n    -1\n    +2\n     3\n     4\n     5\n     6\n     7\n" +
+				"FAIL bad.md: 0 passed, 1 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"FAIL gone.md: no such file or directory\n" +
+				"FAIL lost.md: no such file or directory\n" +
+				"1 passed, 1 failed, 0 errored, 0 skipped, 0 not run; 2 documents unreadable\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := run(tt.opt, tt.docs...); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
 	}
 }
 

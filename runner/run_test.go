@@ -255,6 +255,12 @@ ERROR b.md:1: $ cmd
     not run:
     b.md:2: $ cmd
 FAIL b.md: 0 passed, 0 failed, 1 errored, 0 skipped, 1 not run
+
+Failures:
+FAIL a.md:2: $ cmd
+    why
+ERROR b.md:1: $ cmd
+    why
 1 passed, 1 failed, 1 errored, 0 skipped, 1 not run
 `
 	if out.String() != want {
