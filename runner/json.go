@@ -36,6 +36,14 @@ const JSONPackage = "wordish"
 // then written together, so that documents replayed in parallel (-j) do
 // not interleave in the stream: a reader of the raw stream, or a tool
 // that prints outputs as they come, sees each document whole.
+//
+// A document in a directory, "docs/a.md", has a "/" in its test name,
+// and test2json readers take what comes before the first "/" as the
+// top-level test (a `go test` top-level test never holds a "/"):
+// gotestsum 1.13 crashes on a failing step of "docs/a.md" unless a test
+// "docs" ran and ended. So each such first path element is a test of its
+// own, run before the first document under it and ended, failed if one
+// of them failed, just before the package's result.
 type JSONReporter struct {
 	mu      sync.Mutex
 	enc     *json.Encoder
@@ -46,6 +54,8 @@ type JSONReporter struct {
 	closed  bool
 	err     error                    // first write error
 	docs    map[string]*jsonDocState // documents in flight, by path
+	dirs    map[string]*jsonDirState // first path elements, for the readers (see above)
+	dirList []string                 // in the order they started
 	cur     *jsonDocState            // the document whose events are being emitted
 }
 
@@ -70,7 +80,35 @@ type jsonEvent struct {
 func NewJSONReporter(w io.Writer) *JSONReporter {
 	// The encoder's defaults are test2json's (json.Marshal): one event a
 	// line, <, > and & escaped as \u003c, \u003e, \u0026.
-	return &JSONReporter{enc: json.NewEncoder(w), now: time.Now, docs: map[string]*jsonDocState{}}
+	return &JSONReporter{enc: json.NewEncoder(w), now: time.Now, docs: map[string]*jsonDocState{}, dirs: map[string]*jsonDirState{}}
+}
+
+// jsonDirState is the test of a first path element.
+type jsonDirState struct {
+	start  time.Time
+	failed bool
+}
+
+// dir starts the test of path's first element when it has one and it has
+// not started yet, and returns its state (nil for none); called with no
+// document's events held.
+func (j *JSONReporter) dir(path string) *jsonDirState {
+	name, _, ok := strings.Cut(path, "/")
+	if !ok || name == "" {
+		return nil
+	}
+	if d := j.dirs[name]; d != nil {
+		return d
+	}
+	held := j.cur
+	j.cur = nil
+	defer func() { j.cur = held }()
+	d := &jsonDirState{start: j.now()}
+	j.dirs[name] = d
+	j.dirList = append(j.dirList, name)
+	j.emit("run", name, nil, nil)
+	j.output(name, "=== RUN   "+name+"\n")
+	return d
 }
 
 // emit writes one event; callers hold j.mu.
@@ -153,6 +191,7 @@ func (j *JSONReporter) StartDoc(path string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.begin()
+	j.dir(path)
 	j.cur = &jsonDocState{start: j.now()}
 	defer func() { j.cur = nil }()
 	j.docs[path] = j.cur
@@ -166,6 +205,7 @@ func (j *JSONReporter) Step(path string, r *StepResult) {
 	defer j.mu.Unlock()
 	doc := j.docs[path]
 	if doc == nil { // a Step without StartDoc: report it all the same
+		j.dir(path)
 		doc = &jsonDocState{start: j.now()}
 		j.docs[path] = doc
 	}
@@ -195,6 +235,7 @@ func (j *JSONReporter) EndDoc(r *DocResult) {
 	doc := j.docs[r.Path]
 	delete(j.docs, r.Path)
 	if doc == nil {
+		j.dir(r.Path)
 		doc = &jsonDocState{start: j.now()}
 		j.cur = doc
 		j.emit("run", r.Path, nil, nil)
@@ -218,6 +259,9 @@ func (j *JSONReporter) EndDoc(r *DocResult) {
 	if doc.failed {
 		action = "fail"
 		j.failed = true
+		if d := j.dir(r.Path); d != nil {
+			d.failed = true
+		}
 	}
 	d := r.Duration
 	if d == 0 {
@@ -252,6 +296,13 @@ func (j *JSONReporter) Close() error {
 		}
 	}
 	j.begin()
+	for _, name := range j.dirList {
+		action := "pass"
+		if j.dirs[name].failed || len(j.docs) > 0 {
+			action = "fail"
+		}
+		j.end(name, action, j.now().Sub(j.dirs[name].start))
+	}
 	d := j.now().Sub(j.start)
 	verdict, line := "pass", fmt.Sprintf("ok  \t%s\t%.3fs\n", JSONPackage, d.Seconds())
 	if j.failed {
