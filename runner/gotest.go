@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/wordish-go/wordish/parser"
 )
@@ -26,8 +29,13 @@ const UpdateEnv = "WORDISH_UPDATE"
 //		runner.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/lvm.md")
 //	}
 //
-// Patterns are file paths or filepath.Glob patterns, relative to the
-// test's directory (the package directory, where `go test` runs tests). A
+// Patterns are file paths or glob patterns, relative to the test's
+// directory (the package directory, where `go test` runs tests), in the
+// syntax of github.com/bmatcuk/doublestar: "*", "?", "[a-z]", "{md,rst}",
+// and "**" for any number of directories ("docs/**/*.md" is every
+// Markdown file under docs, docs/*.md included); matches are files only,
+// in sorted order, and as in the shell a "*" or "**" does not enter hidden
+// files and directories (".git/**" does). A
 // pattern starting with "!" removes the files it matches from those the
 // patterns before it selected. A pattern that selects or removes nothing
 // fails the test: a misspelt pattern must not silently check nothing.
@@ -148,12 +156,12 @@ func expandPatterns(patterns []string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, p := range patterns {
 		if ex, ok := strings.CutPrefix(p, "!"); ok {
-			if _, err := filepath.Match(ex, ""); err != nil {
-				return nil, fmt.Errorf("runner.Test: bad pattern %q: %v", p, err)
+			if !doublestar.ValidatePathPattern(ex) {
+				return nil, fmt.Errorf("runner.Test: bad pattern %q", p)
 			}
 			kept := paths[:0]
 			for _, path := range paths {
-				if m, _ := filepath.Match(filepath.Clean(ex), filepath.Clean(path)); m {
+				if m, _ := doublestar.PathMatch(filepath.Clean(ex), filepath.Clean(path)); m {
 					delete(seen, path)
 					continue
 				}
@@ -165,7 +173,7 @@ func expandPatterns(patterns []string) ([]string, error) {
 			paths = kept
 			continue
 		}
-		matches, err := filepath.Glob(p)
+		matches, err := doublestar.FilepathGlob(p, doublestar.WithFilesOnly(), doublestar.WithNoHidden())
 		if err != nil {
 			return nil, fmt.Errorf("runner.Test: bad pattern %q: %v", p, err)
 		}
@@ -173,10 +181,8 @@ func expandPatterns(patterns []string) ([]string, error) {
 			wd, _ := os.Getwd()
 			return nil, fmt.Errorf("runner.Test: pattern %q matches no file (in %s)", p, wd)
 		}
+		sort.Strings(matches)
 		for _, m := range matches {
-			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
-				continue
-			}
 			if !seen[m] {
 				seen[m] = true
 				paths = append(paths, m)

@@ -18,7 +18,12 @@ func TestExpandPatterns(t *testing.T) {
 		{[]string{"*/*.md", "*.md", "sub/other.md"}, []string{"sub/other.md", "pass.md"}, ""}, // each once
 		{[]string{"*.md", "sub/*.md", "!sub/other.md"}, []string{"pass.md"}, ""},
 		{[]string{"*.md", "sub/*.md", "!*/*.md"}, []string{"pass.md"}, ""},
-		{[]string{"*"}, []string{"pass.md"}, ""}, // directories are not articles
+		{[]string{"*"}, []string{"pass.md"}, ""},                                           // directories are not articles
+		{[]string{"**/*.md"}, []string{"pass.md", "sub/deep/deep.md", "sub/other.md"}, ""}, // any depth, sorted
+		{[]string{"sub/**/*.md"}, []string{"sub/deep/deep.md", "sub/other.md"}, ""},
+		{[]string{"**/*.md", "!sub/**"}, []string{"pass.md"}, ""},
+		{[]string{"**/*.md", "!**/deep/*.md"}, []string{"pass.md", "sub/other.md"}, ""},
+		{[]string{"{pass,sub/other}.md"}, []string{"pass.md", "sub/other.md"}, ""},
 		{nil, nil, "no article given"},
 		{[]string{"missing.md"}, nil, `"missing.md" matches no file`},
 		{[]string{"*.rst"}, nil, `"*.rst" matches no file`},
@@ -47,5 +52,5 @@ func TestTestPasses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays articles")
 	}
-	Test(t, Options{}, "testdata/gotest/pass.md", "testdata/gotest/sub/*.md")
+	Test(t, Options{}, "testdata/gotest/pass.md", "testdata/gotest/sub/**/*.md")
 }
