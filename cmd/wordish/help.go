@@ -67,45 +67,91 @@ Commands:
 		fmt.Fprintf(stdout, "  %-8s %s\n", n, summaries[n])
 	}
 	fmt.Fprint(stdout, `
-Without a command, wordish runs "run". "wordish COMMAND --help" or
-"wordish help COMMAND" describes a command and its flags.
+Without a command, wordish runs "run": "wordish FILE..." replays. A first
+word that is neither a command nor a file (an existing path, a name with
+an article's extension, a pattern) is a usage error, so that a mistyped
+command does not silently replay the files after it.
+`+selectionHelp+exitTable+`
+"wordish COMMAND --help" or "wordish help COMMAND" describes a command and
+its flags.
 `)
 	return exitOK
 }
 
+// selectionHelp says what the FILE arguments of run and update can be.
+const selectionHelp = `
+Selection: each FILE is
+  FILE             an article: .md, .rst (or .txt), .html, by its extension
+                   or --format
+  FILE:LINE[,...]  the steps at those lines: the steps before them replay
+                   too, to rebuild the state, but only those are reported
+                   (and an earlier step that errored, which stops the rest)
+  DIR              every .md .markdown .rst .html .htm file below DIR, in
+                   sorted order, skipping hidden directories, vendor and
+                   node_modules
+  PATTERN          a glob, when the shell left it alone: "docs/**/*.md"
+                   ("**" is any number of directories)
+--run REGEX keeps the steps whose name matches: FILE/L<line>_<command>,
+the names of --json, --junit and "go test -run" (README.md/L42_pvcreate).
+--shard K/N keeps shard K of N of the documents (see docs/ci.md).
+`
+
+// exitTable is the documented exit status table.
+const exitTable = `
+Exit status:
+  0        every step passed or was skipped
+  1        a step failed or errored
+  2        a usage error (nothing ran), or a document could not be read or
+           parsed (the others still ran; 2 wins over 1)
+  130/143  interrupted by SIGINT/SIGTERM: the running command was stopped,
+           the cleanup steps ran and the report was printed
+`
+
 func cmdVersion(args []string) int {
-	fmt.Fprintln(os.Stdout, "wordish", versionString())
+	if len(args) > 0 {
+		fmt.Fprintf(os.Stderr, "wordish: version takes no argument, got %q\n", args[0])
+		return exitUsage
+	}
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(os.Stdout, versionString(bi))
 	return exitOK
 }
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
+// versionString is "wordish VERSION (commit REV[, modified], GOVERSION)":
+// the module version the binary was built as (a tag or pseudo-version
+// under go install, "(devel)" from a work tree), then the commit when
+// the build recorded it (vcs.revision: a build in a clone, unless
+// -buildvcs=false), and the Go release. -ldflags -X main.version=...
+// overrides the version.
+func versionString(bi *debug.BuildInfo) string {
+	if bi == nil {
+		v := version
+		if v == "" {
+			v = "(unknown)"
+		}
+		return "wordish " + v
 	}
 	v := bi.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "devel"
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+dirty"
-				}
+	if version != "" {
+		v = version
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
 			}
 		}
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		if rev != "" {
-			v += " " + rev + dirty
-		}
 	}
-	return v + " " + bi.GoVersion
+	extra := bi.GoVersion
+	if rev != "" {
+		extra = "commit " + rev + modified + ", " + extra
+	}
+	return fmt.Sprintf("wordish %s (%s)", v, extra)
 }

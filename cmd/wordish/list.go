@@ -43,32 +43,40 @@ func runList(args []string, stdout, stderr io.Writer) int {
 	var prompts stringList
 	fs.Var(&prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per step")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: wordish list [--format F] [--prompt P]... [--json] FILE...\n\nPrint the shell session steps (commands and expected output) of articles.\n\n")
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: wordish list [--format F] [--prompt P]... [--json] FILE...\n\nPrint the shell session steps (commands and expected output) of articles.\nA FILE can be a directory or a pattern, as for wordish run.\n\n")
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
+	files, err := parseFlags(fs, args, stderr)
+	if err == flag.ErrHelp {
+		usage(os.Stdout)
+		return 0
+	}
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "wordish: no FILE given (see: wordish list --help)")
 		return 2
 	}
 	cfg, err := parserConfig(*format, prompts)
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish list: %v\n", err)
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 2
 	}
 
 	status := 0
 	steps := []listedStep{}
-	for _, path := range fs.Args() {
-		doc, err := parser.ParseFile(path, cfg)
+	for _, t := range expandArgs(files) {
+		if t.err != nil {
+			fmt.Fprintf(stderr, "wordish: %s\n", oneLine(t.err.Error()))
+			status = 2
+			continue
+		}
+		doc, err := parser.ParseFile(t.path, cfg)
 		if err != nil {
-			fmt.Fprintln(stderr, oneLine(err.Error()))
+			fmt.Fprintf(stderr, "wordish: %s\n", oneLine(err.Error()))
 			status = 2
 			continue
 		}
@@ -80,7 +88,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(steps); err != nil {
-			fmt.Fprintf(stderr, "wordish list: %v\n", err)
+			fmt.Fprintf(stderr, "wordish: %v\n", err)
 			return 2
 		}
 		return status

@@ -101,10 +101,10 @@ func TestListEndToEnd(t *testing.T) {
 			t.Errorf("status %d", status)
 		}
 		want := []string{
-			bad + `:2: unknown option "sikp"`,
-			filepath.Join(dir, "missing.md") + ": no such file or directory",
-			odd + `: unknown file type ".doc"; use --format markdown, rst or html`,
-			filepath.Join("..", "..", "go.mod") + `: unknown file type ".mod"; use --format markdown, rst or html`,
+			"wordish: " + bad + `:2: unknown option "sikp"`,
+			"wordish: " + filepath.Join(dir, "missing.md") + ": no such file or directory",
+			"wordish: " + odd + `: unknown file type ".doc"; use --format markdown, rst or html`,
+			"wordish: " + filepath.Join("..", "..", "go.mod") + `: unknown file type ".mod"; use --format markdown, rst or html`,
 		}
 		if got := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("stderr:\n%s\nwant:\n%s", errOut, strings.Join(want, "\n"))

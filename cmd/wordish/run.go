@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -28,12 +31,12 @@ func cmdRun(args []string) int {
 	return runMain(args, os.Stdout, os.Stderr)
 }
 
-// Exit statuses of `wordish run`:
+// Exit statuses of `wordish run` (exitTable, in the help and README):
 //
 //	0    every step passed or was skipped
 //	1    a step failed or errored
-//	2    usage error, unreadable or unparsable document (the other
-//	     documents still run), or root steps without root
+//	2    usage error (nothing ran), or an unreadable or unparsable
+//	     document (the other documents still ran); wins over 1
 //	130  interrupted by SIGINT (143: SIGTERM); the running command was
 //	     stopped, the cleanup steps were run, and the report printed
 const (
@@ -54,6 +57,13 @@ type runFlags struct {
 	interactive                                        bool // update -i
 	jobs                                               int
 	jobsSet                                            bool // -j given (a guest's default -j is its own)
+
+	quiet       bool
+	color       string
+	runPattern  string
+	runRE       *regexp.Regexp
+	shard       shardSpec
+	shardTiming string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -66,6 +76,12 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.keep, "keep", false, "keep the temporary working directories")
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "go on replaying a document after a step errored")
 	fs.BoolVar(&f.verbose, "v", false, "verbose: show passing and skipped steps and durations")
+	fs.BoolVar(&f.quiet, "q", false, "quiet: show only what went wrong, and the summary")
+	fs.BoolVar(&f.quiet, "quiet", false, "same as -q")
+	fs.StringVar(&f.color, "color", "auto", "colour the report: `auto` (on a terminal, unless NO_COLOR is set or TERM=dumb; FORCE_COLOR forces it), always or never")
+	fs.StringVar(&f.runPattern, "run", "", "run only the steps whose name (`REGEX` matched against FILE/L42_slug, as in --json) matches; earlier steps still replay")
+	fs.Var(&f.shard, "shard", "replay only shard `K/N` of the documents (a deterministic split, balanced by steps or by --shard-timing)")
+	fs.StringVar(&f.shardTiming, "shard-timing", "", "balance --shard by the durations in `FILE`, a previous --json or --junit report")
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "replay up to `N` documents in parallel")
 	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE` (- = standard output)")
 	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
@@ -109,7 +125,51 @@ func (f *runFlags) check() error {
 			return err
 		}
 	}
+	switch f.color {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--color %q: want auto, always or never", f.color)
+	}
+	if f.quiet && f.verbose {
+		return fmt.Errorf("-q and -v contradict each other")
+	}
+	if f.runPattern != "" {
+		re, err := regexp.Compile(f.runPattern)
+		if err != nil {
+			return fmt.Errorf("--run: %v", err)
+		}
+		f.runRE = re
+	}
+	if f.shardTiming != "" && f.shard.n == 0 {
+		return fmt.Errorf("--shard-timing needs --shard K/N")
+	}
+	// The shell runs here unless a sandbox runs it (it checks there).
+	if f.shell != "" && (f.sandbox == "" || f.sandbox == "host" || os.Getenv("WORDISH_IN_VM") != "") {
+		if _, err := exec.LookPath(f.shell); err != nil {
+			return fmt.Errorf("--shell %s: %v", f.shell, errors.Unwrap(err))
+		}
+	}
 	return nil
+}
+
+// colorOn decides whether the report is coloured: --color always or
+// never decide; auto colours a terminal, unless NO_COLOR is set (to
+// anything) or TERM is dumb, and colours anything when FORCE_COLOR is
+// set to anything but "" or "0" (CI logs that render colour).
+func colorOn(flag string, terminal bool) bool {
+	switch flag {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	if fc := os.Getenv("FORCE_COLOR"); fc != "" && fc != "0" {
+		return true
+	}
+	return terminal && os.Getenv("TERM") != "dumb"
 }
 
 func (f *runFlags) options() runner.Options {
@@ -128,26 +188,6 @@ func (f *runFlags) options() runner.Options {
 		KeepGoing: f.keepGoing,
 		Sandbox:   f.sandbox,
 		Verbose:   f.verbose,
-	}
-}
-
-// parseInterspersed parses flags that may come after file names too
-// (`wordish a.md -v`), as most command-line tools allow; "--" ends flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(files, rest...), nil
-		}
-		if len(rest) == 0 {
-			return files, nil
-		}
-		files = append(files, rest[0])
-		args = rest[1:]
 	}
 }
 
@@ -173,12 +213,9 @@ passed, failed (the output differs; the replay goes on), errored (an
 unexpected exit status, a timeout or the shell died; the document stops
 there and the steps left are not run, except cleanup steps) or skipped.
 The last line of the report is the summary:
-N passed, N failed, N errored, N skipped, N not run.
-
-Exit status: 0 all passed, 1 a step failed or errored, 2 usage error or
-unreadable document, 130/143 interrupted by SIGINT/SIGTERM (after the
-cleanup steps ran).
-
+N passed, N failed, N errored, N skipped, N not run[; N documents unreadable].
+When more than one document ran, the failures are recapped before it.
+` + selectionHelp + exitTable + `
 Flags:
 `
 
@@ -207,28 +244,21 @@ func parseReplayFlags(name, usage string, args []string, stdout, stderr io.Write
 		fs.PrintDefaults()
 		return f, nil, exitOK, true
 	}
-	// A mistyped flag gets the flag package's one-line error and a hint,
-	// not the whole usage.
-	fs.Usage = func() { fmt.Fprintf(stderr, "see: wordish %s --help\n", name) }
-	files, err := parseInterspersed(fs, args)
+	files, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return f, nil, exitUsage, true
 	}
 	f.defaults(fs)
-	prefix := "wordish"
-	if name != "run" {
-		prefix += " " + name
-	}
 	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		fmt.Fprintf(stderr, "wordish: %v (see: wordish %s --help)\n", err, name)
 		return f, nil, exitUsage, true
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(stderr, "%s: no FILE given; see wordish %s --help\n", prefix, name)
+		fmt.Fprintf(stderr, "wordish: no FILE given (see: wordish %s --help)\n", name)
 		return f, nil, exitUsage, true
 	}
 	if err := checkHTMLOut(f.htmlOut, files); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return f, nil, exitUsage, true
 	}
 	return f, files, exitOK, false
@@ -266,30 +296,77 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	}
 	cfg := parser.Config{Format: opts.Format, Prompts: opts.Prompts}
 
-	// A document named twice is replayed once: the reporters know a
-	// document by its path, so two replays of it in parallel would mix.
-	seen := map[string]bool{}
-	uniq := files[:0:0]
-	for _, p := range files {
-		if !seen[p] {
-			seen[p] = true
-			uniq = append(uniq, p)
-		}
-	}
-	files = uniq
-
 	// Parse everything first: a root step without root stops the whole
 	// run before any command runs. An unreadable document (or a typo in a
 	// directive) is reported in its place in the report, and the others
-	// still run.
-	docs := make([]*parser.Document, len(files))
-	errs := make([]error, len(files))
-	status := exitOK
-	for i, path := range files {
-		docs[i], errs[i] = parser.ParseFile(path, cfg)
-		if errs[i] != nil {
-			status = exitUsage
+	// still run. A document named twice is replayed once: the reporters
+	// know a document by its path, so two replays of it in parallel
+	// would mix.
+	targets := expandArgs(files)
+	sels := map[*target]func(*parser.Step) bool{}
+	for _, t := range targets {
+		if t.err != nil {
+			continue
 		}
+		t.doc, t.err = parser.ParseFile(t.path, cfg)
+		if t.err != nil {
+			continue
+		}
+		sel, err := t.selector(f.runRE)
+		if err != nil {
+			fmt.Fprintf(stderr, "wordish: %v\n", err)
+			return exitUsage
+		}
+		sels[t] = sel
+	}
+	if f.runRE != nil {
+		kept, any := targets[:0:0], false
+		for _, t := range targets {
+			if t.doc == nil || countSelected(t.doc, sels[t]) > 0 {
+				kept = append(kept, t)
+				any = any || t.doc != nil
+			}
+		}
+		if !any {
+			fmt.Fprintf(stderr, "wordish: --run %q selects no step (names are FILE/L<line>_<command>, as wordish list shows the lines)\n", f.runPattern)
+			return exitUsage
+		}
+		targets = kept
+	}
+	if f.shard.n > 0 {
+		var timing map[string]float64
+		if f.shardTiming != "" {
+			var err error
+			if timing, err = readTiming(f.shardTiming); err != nil {
+				fmt.Fprintf(stderr, "wordish: --shard-timing: %v\n", err)
+				return exitUsage
+			}
+		}
+		shard := shardOf(targets, f.shard.n, timing)
+		kept := targets[:0:0]
+		for i, t := range targets {
+			if shard[i] == f.shard.k-1 {
+				kept = append(kept, t)
+			}
+		}
+		targets = kept
+	}
+	files = make([]string, len(targets))
+	docs := make([]*parser.Document, len(targets))
+	errs := make([]error, len(targets))
+	docOpts := make([]runner.Options, len(targets))
+	status := exitOK
+	total := 0 // steps that will start, for the progress line
+	for i, t := range targets {
+		files[i], docs[i], errs[i] = t.path, t.doc, t.err
+		if t.err != nil {
+			docs[i] = nil
+			status = exitUsage
+			continue
+		}
+		docOpts[i] = opts
+		docOpts[i].Select = sels[t]
+		total += startedSteps(t.doc, sels[t])
 	}
 	ok := true // no root step without root, and the hook's check passed
 	for _, d := range docs {
@@ -318,7 +395,10 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	if f.jsonOut != "" {
 		w := stdout
 		if f.jsonOut == "-" {
-			textOut = stderr // keep the event stream clean
+			// The event stream alone: whatever reads it (gotestsum)
+			// renders the steps, and a text report on stderr beside it
+			// would show every step twice.
+			textOut = io.Discard
 		} else {
 			fh, err := os.Create(f.jsonOut)
 			if err != nil {
@@ -354,9 +434,13 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	}
 	term := isTerminal(textOut)
 	text := runner.NewTextReporter(textOut, runner.TextOptions{
-		Verbose:  f.verbose,
-		Color:    term && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb",
-		Progress: term && !f.verbose,
+		Verbose: f.verbose,
+		Quiet:   f.quiet,
+		Color:   colorOn(f.color, term),
+		// The progress line is redrawn with "\r\x1b[K": only for a
+		// terminal that understands it.
+		Progress: term && !f.verbose && os.Getenv("TERM") != "dumb",
+		Total:    total,
 	})
 	text.Plan(files)
 	rep := runner.Reporter(text)
@@ -409,7 +493,7 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 					rep.EndDoc(&runner.DocResult{Path: files[i], Err: errs[i]})
 					continue
 				}
-				if bad(runner.Run(ctx, docs[i], opts, rep)) {
+				if bad(runner.Run(ctx, docs[i], docOpts[i], rep)) {
 					failed.Store(true)
 				}
 			}
@@ -463,12 +547,42 @@ func (m multiReporter) Step(path string, s *runner.StepResult) {
 	}
 }
 
+// StartStep passes the news on to the reporters that want it (the text
+// report's progress line); no lock: it only reaches StepStarters.
+func (m multiReporter) StartStep(path string, s *parser.Step) {
+	for _, r := range m {
+		if st, ok := r.(runner.StepStarter); ok {
+			st.StartStep(path, s)
+		}
+	}
+}
+
 func (m multiReporter) EndDoc(d *runner.DocResult) {
 	multiMu.Lock()
 	defer multiMu.Unlock()
 	for _, r := range m {
 		r.EndDoc(d)
 	}
+}
+
+// startedSteps counts the steps of doc whose command will start under
+// the selection sel (runner.Options.Select): not the skipped ones, nor
+// those after the last selected step but cleanup steps.
+func startedSteps(doc *parser.Document, sel func(*parser.Step) bool) int {
+	steps := doc.Steps()
+	last := len(steps) - 1
+	if sel != nil {
+		for last >= 0 && !sel(steps[last]) {
+			last--
+		}
+	}
+	n := 0
+	for i, s := range steps {
+		if !s.Options.Skip && (i <= last || s.Options.Cleanup) {
+			n++
+		}
+	}
+	return n
 }
 
 // isTerminal reports whether w is a terminal.

@@ -63,6 +63,12 @@ type guestConfig struct {
 	JSON      string        `json:"json,omitempty"`
 	JUnit     string        `json:"junit,omitempty"`
 	HTML      string        `json:"html,omitempty"`
+	// The selection and report flags (select.go, shard.go).
+	Quiet       bool   `json:"quiet,omitempty"`
+	Color       string `json:"color,omitempty"` // always or never: decided by the host's terminal
+	Run         string `json:"run,omitempty"`
+	Shard       string `json:"shard,omitempty"`
+	ShardTiming string `json:"shard_timing,omitempty"`
 }
 
 // guestConfigFile is where the guest finds its guestConfig, and
@@ -103,6 +109,12 @@ func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[st
 		JSON:      out("json", f.jsonOut),
 		JUnit:     out("junit", f.junitOut),
 		HTML:      out("html", f.htmlOut),
+
+		Quiet:       f.quiet,
+		Color:       map[bool]string{true: "always", false: "never"}[colorOn(f.color, isTerminal(os.Stdout))],
+		Run:         f.runPattern,
+		Shard:       f.shard.String(),
+		ShardTiming: f.shardTiming,
 	}, outputs
 }
 
@@ -112,7 +124,7 @@ func (c guestConfig) flags() runFlags {
 	if jobs == 0 {
 		jobs = runtime.NumCPU()
 	}
-	return runFlags{
+	f := runFlags{
 		format:    c.Format,
 		prompts:   c.Prompts,
 		shell:     c.Shell,
@@ -127,7 +139,19 @@ func (c guestConfig) flags() runFlags {
 		jsonOut:   c.JSON,
 		junitOut:  c.JUnit,
 		htmlOut:   c.HTML,
+
+		quiet:       c.Quiet,
+		color:       c.Color,
+		runPattern:  c.Run,
+		shardTiming: c.ShardTiming,
 	}
+	if f.color == "" {
+		f.color = "auto"
+	}
+	if c.Shard != "" {
+		f.shard.Set(c.Shard) // checked on the host
+	}
+	return f
 }
 
 // inSandbox reports whether the run asked for by f happens in a guest

@@ -26,35 +26,38 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "", "article format: markdown, rst or html (default: from the file extension)")
 	var prompts stringList
 	fs.Var(&prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(fs.Output(), "usage: wordish script [--format F] [--prompt P]... FILE\n\n"+
 			"Print the shell sessions of an article as a standalone bash script: the\n"+
 			"commands in order, each preceded by a FILE:LINE comment and followed by\n"+
 			"its expected output as comments; steps marked skip are commented out.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
+	files, err := parseFlags(fs, args, stderr)
+	if err == flag.ErrHelp {
+		fs.SetOutput(os.Stdout)
+		usage()
+		return 0
+	}
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
+	if len(files) != 1 {
+		fmt.Fprintf(stderr, "wordish: script takes one FILE, got %d (see: wordish script --help)\n", len(files))
 		return 2
 	}
 	cfg, err := parserConfig(*format, prompts)
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish script: %v\n", err)
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 2
 	}
-	doc, err := parser.ParseFile(fs.Arg(0), cfg)
+	doc, err := parser.ParseFile(files[0], cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 2
 	}
 	if err := runner.Script(stdout, doc); err != nil {
-		fmt.Fprintf(stderr, "wordish script: %v\n", err)
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 1
 	}
 	return 0

@@ -21,8 +21,8 @@ func TestScriptCommand(t *testing.T) {
 		stderrPart string
 	}{
 		{[]string{md}, 0, "\n# " + md + ":2\necho hi\n# hi\n", ""},
-		{[]string{}, 2, "", "usage: wordish script"},
-		{[]string{md, md}, 2, "", "usage: wordish script"},
+		{[]string{}, 2, "", "wordish: script takes one FILE, got 0"},
+		{[]string{md, md}, 2, "", "wordish: script takes one FILE, got 2"},
 		{[]string{filepath.Join(dir, "missing.md")}, 2, "", "missing.md"},
 		{[]string{"--format", "pdf", md}, 2, "", "unknown format"},
 	}
