@@ -111,11 +111,23 @@ func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[st
 		HTML:      out("html", f.htmlOut),
 
 		Quiet:       f.quiet,
-		Color:       map[bool]string{true: "always", false: "never"}[colorOn(f.color, isTerminal(os.Stdout))],
+		Color:       guestColor(f.color),
 		Run:         f.runPattern,
 		Shard:       f.shard.String(),
 		ShardTiming: f.shardTiming,
 	}, outputs
+}
+
+// guestColor decides --color=auto on the host, whose terminal the report
+// reaches (the guest's output is a pipe).
+func guestColor(flag string) string {
+	if flag != "auto" {
+		return flag
+	}
+	if colorOn(flag, isTerminal(os.Stdout)) {
+		return "always"
+	}
+	return "never"
 }
 
 // flags is the inverse of newGuestConfig, in the guest.

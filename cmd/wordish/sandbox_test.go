@@ -30,7 +30,7 @@ func TestGuestConfig(t *testing.T) {
 		if strings.HasPrefix(fl.Name, "sandbox") {
 			return
 		}
-		for _, v := range []string{"true", "3", "7s", "K=V"} {
+		for _, v := range []string{"true", "3", "7s", "K=V", "1/2"} {
 			if fs.Set(fl.Name, v) == nil && fl.Value.String() != fl.DefValue {
 				return
 			}
