@@ -1,0 +1,228 @@
+package session
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// Interact hands the session's shell to a person at the terminal tty
+// (wordish --shell-on-failure) and returns when they leave it with exit
+// or Ctrl-D. The commands they type run in the session's own shell, at
+// top level, as batches do, so whatever they change (the directory,
+// variables, functions, options) is there for the next batch. Meanwhile
+// tty is in raw mode (keys go to the session's terminal, Ctrl-C included,
+// and reach the foreground job as on any terminal), the session's
+// terminals take tty's size, the shell's TERM is tty's, and both of its
+// terminals are shown on tty; all three are restored on return. The
+// prompt is banner followed by the directory and "$ ", read by bash's
+// read -e (readline). $? after Interact is what it was before.
+//
+// Interact waits for the user as long as they like: there is no timeout.
+// It returns an error if the session is dead or the shell ends meanwhile
+// (say, exec), and for a shell other than bash (it needs read -e).
+func (s *Session) Interact(tty *os.File, banner string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.Alive() {
+		return errors.New("session: the shell is gone")
+	}
+	if !s.bash {
+		return fmt.Errorf("session: handing the shell over needs bash, not %s", s.shellName)
+	}
+	ttyFd := int(tty.Fd())
+	old, err := unix.IoctlGetTermios(ttyFd, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("session: %s is not a terminal: %w", tty.Name(), err)
+	}
+	if ws, err := pty.GetsizeFull(tty); err == nil {
+		for _, sl := range s.slaves {
+			pty.Setsize(sl, ws)
+		}
+		defer func() {
+			for _, sl := range s.slaves {
+				pty.Setsize(sl, &pty.Winsize{Rows: 24, Cols: 80})
+			}
+		}()
+	}
+	// Keys as they are typed; output processing stays on, since the
+	// session's terminals do not turn "\n" into "\r\n".
+	raw := *old
+	raw.Lflag &^= unix.ICANON | unix.ECHO | unix.ISIG | unix.IEXTEN
+	raw.Iflag &^= unix.ICRNL | unix.IXON
+	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(ttyFd, unix.TCSETS, &raw); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	defer unix.IoctlSetTermios(ttyFd, unix.TCSETS, old)
+
+	term := os.Getenv("TERM")
+	if term == "" {
+		term = "dumb"
+	}
+	// Each line the user types is read and run by a file sourced on a
+	// line of its own: when a job the user runs is interrupted (Ctrl-C),
+	// bash aborts the line it was running, and the next one (the end
+	// marker) still comes, so the loop goes on from Go.
+	files := map[string]string{"is": interactSetup(term), "ii": interactLine(banner), "ie": interactEnd}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(s.priv, name), []byte(text), 0o600); err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+	}
+	// The end of each comes as the usual end-of-batch markers, numbered
+	// "i", on both terminals (so everything before them has been shown),
+	// with 1 for status when the user left.
+	end := "__w_end"
+	if s.slow {
+		end = "__w_endp"
+	}
+	run := func(name string) (int, error) {
+		s.ctl.WriteString(". " + quote(filepath.Join(s.priv, name)) + "\n" + end + " \"${__w_q:-0}\" " + s.nonce + " i\n")
+		return s.proxy(ttyFd, []byte("\x1e"+s.nonce+":Ei:"))
+	}
+	if _, err := run("is"); err != nil {
+		return err
+	}
+	for {
+		left, err := run("ii")
+		if err != nil {
+			return err
+		}
+		if left != 0 {
+			break
+		}
+	}
+	_, err = run("ie")
+	return err
+}
+
+// The shell text of Interact: exit and logout mean "leave" while the
+// user has the shell; $? and TERM are saved and restored.
+func interactSetup(term string) string {
+	return `__w_is=$__w_s __w_ot=$TERM __w_q= __w_l=
+TERM=` + quote(term) + `
+exit() { __w_q=1; }
+logout() { __w_q=1; }
+`
+}
+
+func interactLine(banner string) string {
+	return `if IFS= read -r -e -p ` + quote(banner) + `"${PWD/#"$HOME"/\~}\$ " __w_l; then
+  __w_st "$__w_s"
+  eval "$__w_l"
+  __w_s=$?
+elif [ $? -gt 128 ]; then
+  printf '\n' >&2
+else
+  printf 'exit\n' >&2
+  __w_q=1
+fi
+`
+}
+
+const interactEnd = `unset -f exit logout
+TERM=$__w_ot __w_s=$__w_is
+unset __w_ot __w_is __w_q __w_l
+`
+
+// proxy copies keys from the user's terminal to the session's, and both
+// of the session's terminals to the user's, until an end marker (prefix,
+// a number, "\x1e") has come on both (it is not shown) or the shell dies;
+// it returns the marker's number.
+func (s *Session) proxy(ttyFd int, prefix []byte) (int, error) {
+	var carry [2][]byte
+	var ended [2]bool
+	status := 0
+	buf := make([]byte, 32<<10)
+	for !(ended[0] && ended[1]) {
+		select {
+		case <-s.dead:
+			return -1, errors.New("session: the shell ended while it was handed over")
+		default:
+		}
+		fds := []unix.PollFd{
+			{Fd: int32(s.masters[0]), Events: unix.POLLIN},
+			{Fd: int32(s.masters[1]), Events: unix.POLLIN},
+			{Fd: int32(ttyFd), Events: unix.POLLIN},
+		}
+		ts := unix.NsecToTimespec(int64(100e6))
+		if n, err := unix.Ppoll(fds, &ts, nil); n <= 0 || err != nil {
+			continue
+		}
+		for st := range 2 {
+			if fds[st].Revents == 0 || ended[st] {
+				continue
+			}
+			n, _ := unix.Read(s.masters[st], buf)
+			if n <= 0 {
+				continue
+			}
+			data := append(carry[st], buf[:n]...)
+			var show []byte
+			var n0 int
+			show, carry[st], n0, ended[st] = cutMarker(data, prefix)
+			if st == 0 && ended[st] {
+				status = n0
+			}
+			writeAll(ttyFd, show)
+		}
+		if fds[2].Revents&unix.POLLIN != 0 {
+			n, err := unix.Read(ttyFd, buf)
+			if n > 0 {
+				writeAll(s.masters[0], buf[:n])
+			} else if err == nil || !errors.Is(err, unix.EAGAIN) {
+				// The user's terminal is gone: end the loop as Ctrl-D would.
+				writeAll(s.masters[0], []byte{4})
+			}
+		}
+	}
+	return status, nil
+}
+
+// cutMarker finds a marker, prefix + digits + "\x1e", in data. It returns
+// what can be shown: everything before the marker when it is there
+// (found, with its number), else all but a tail that may be a marker cut
+// short (kept in rest for the next read). Output after a marker cannot
+// come: the shell writes nothing more until it is sent a line.
+func cutMarker(data, prefix []byte) (show, rest []byte, n int, found bool) {
+	if i := bytes.Index(data, prefix); i >= 0 {
+		tail := data[i+len(prefix):]
+		j := bytes.IndexByte(tail, 0x1e)
+		if j < 0 {
+			return data[:i], append([]byte(nil), data[i:]...), 0, false
+		}
+		n, _ = strconv.Atoi(string(tail[:j]))
+		return data[:i], nil, n, true
+	}
+	for k := min(len(prefix)-1, len(data)); k > 0; k-- {
+		if bytes.HasPrefix(prefix, data[len(data)-k:]) {
+			return data[:len(data)-k], append([]byte(nil), data[len(data)-k:]...), 0, false
+		}
+	}
+	return data, nil, 0, false
+}
+
+// writeAll writes b to fd, which may be non-blocking.
+func writeAll(fd int, b []byte) {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if n > 0 {
+			b = b[n:]
+		}
+		if err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+			return
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+			ts := unix.NsecToTimespec(int64(100e6))
+			unix.Ppoll(fds, &ts, nil)
+		}
+	}
+}
