@@ -21,6 +21,7 @@ type Options struct {
 	Sandbox   string        // "" (host) or "vm"
 	Update    bool          // rewrite failed expected outputs in the sources
 	Verbose   bool
+	Stepper   Stepper // one step at a time, consulted around each (wordish step, --shell-on-failure)
 
 	// Select, when set, picks the steps to report (`wordish run
 	// FILE:LINE`, --run): the steps before the last selected one still

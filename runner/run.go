@@ -156,6 +156,10 @@ func (r *docRun) run() {
 		}
 		r.sess.Close()
 	}()
+	if r.opts.Stepper != nil {
+		r.stepwise() // step.go
+		return
+	}
 
 	i := 0
 	for i < len(r.steps) {

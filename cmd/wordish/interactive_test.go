@@ -79,6 +79,8 @@ func TestInteractiveNeedsTerminal(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"a.md": "```console\n$ touch " + ran + "\n$ echo x\ny\n```\n"})
 	for _, args := range [][]string{
 		{"update", "-i", filepath.Join(dir, "a.md")},
+		{"step", filepath.Join(dir, "a.md")},
+		{"run", "--shell-on-failure", filepath.Join(dir, "a.md")},
 	} {
 		_, stderr, code := wordish(t, args...)
 		if code != 2 || !strings.Contains(stderr, "standard input is not a terminal") {
@@ -90,5 +92,76 @@ func TestInteractiveNeedsTerminal(t *testing.T) {
 	}
 	if got := readFile(t, filepath.Join(dir, "a.md")); !strings.Contains(got, "\ny\n") {
 		t.Error("the article changed")
+	}
+}
+
+// shellArticle drifts at its second step; its third sees the state the
+// user leaves in the failure shell.
+const shellArticle = "# Shell on failure\n\n```console\n$ greet() { echo \"hi $1\"; }\n$ echo drift\nexpected\n$ echo \"$PWD $FOO\"; greet you\n/tmp 1\nhi you\n```\n\n" +
+	"<!-- wordish: cleanup -->\n```console\n$ echo cleaning\ncleaning\n```\n"
+
+// TestShellOnFailure: at the failing step the user gets the article's
+// own shell, types cd /tmp; FOO=1, uses a function the article defined,
+// and leaves; the next step sees that state and passes.
+func TestShellOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.md": shellArticle})
+	s := startScreen(t, dir, "run", "--shell-on-failure", "a.md")
+	s.waitFor("FAIL a.md:5: $ echo drift")
+	s.waitFor("+drift")
+	s.waitFor("exit or Ctrl-D to go on")
+	s.waitFor("(wordish) ")
+	s.send("cd /tmp; FOO=1; greet me\r")
+	s.waitFor("hi me")
+	s.waitFor("(wordish) /tmp$ ")
+	s.send("exit\r")
+	s.waitFor("back to the replay")
+	s.waitFor("FAIL a.md: 3 passed, 1 failed, 0 errored, 0 skipped, 0 not run")
+	if code := s.exit(); code != 1 {
+		t.Errorf("exit status %d, want 1; the screen:\n%s", code, s.text())
+	}
+	if strings.Contains(s.text(), "a.md:7") {
+		t.Errorf("the step after the shell did not pass:\n%s", s.text())
+	}
+}
+
+// TestStep drives wordish step: Enter runs a step and shows its output, s
+// skips one, c runs up to the next failure, where --shell-on-failure
+// hands the shell over; q then stops, and the cleanup step still runs.
+func TestStep(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.md": "```console\n$ echo one\none\n$ echo two\ntwo\n$ echo three\nthree\n$ echo drift\nexpected\n$ echo \"$PWD $FOO\"\n/tmp 1\n$ echo never\nnever\n```\n\n" +
+		"<!-- wordish: cleanup -->\n```console\n$ echo cleaning\ncleaning\n```\n"})
+	s := startScreen(t, dir, "step", "--shell-on-failure", "a.md")
+	s.waitFor("next a.md:2: $ echo one\r\n[Enter] run, [s]kip, [c]ontinue to the next failure, [q]uit: ")
+	s.send("\r")
+	s.waitFor("PASS a.md:2: $ echo one")
+	s.waitFor("    | one")
+	s.waitFor("next a.md:4: $ echo two")
+	s.send("s")
+	s.waitFor("next a.md:6: $ echo three")
+	s.send("c")
+	s.waitFor("PASS a.md:6: $ echo three")
+	s.waitFor("FAIL a.md:8: $ echo drift")
+	s.waitFor("(wordish) ")
+	s.send("cd /tmp; FOO=1\r")
+	s.waitFor("(wordish) /tmp$ ")
+	s.send("\x04") // Ctrl-D
+	s.waitFor("back to the replay")
+	s.waitFor("next a.md:10: $ echo \"$PWD $FOO\"")
+	s.send("\r")
+	s.waitFor("PASS a.md:10")
+	s.waitFor("    | /tmp 1")
+	s.waitFor("next a.md:12: $ echo never")
+	s.send("q")
+	s.waitFor("NOT RUN (stopped by the user):")
+	s.waitFor("a.md:12: $ echo never")
+	s.waitFor("PASS a.md:18: $ echo cleaning")
+	s.waitFor("FAIL a.md: 4 passed, 1 failed, 0 errored, 1 skipped, 1 not run")
+	if code := s.exit(); code != 1 {
+		t.Errorf("exit status %d, want 1; the screen:\n%s", code, s.text())
+	}
+	if strings.Contains(s.text(), "next a.md:18") {
+		t.Errorf("asked about the cleanup step run at the end:\n%s", s.text())
 	}
 }

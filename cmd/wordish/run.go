@@ -55,6 +55,7 @@ type runFlags struct {
 	timeout                                            time.Duration
 	keep, keepGoing, verbose, sandboxInstall           bool
 	interactive                                        bool // update -i
+	shellOnFailure                                     bool // run, step
 	jobs                                               int
 	jobsSet                                            bool // -j given (a guest's default -j is its own)
 
@@ -88,6 +89,9 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install what the VM sandbox needs (apt-get) when missing")
+	if fs.Name() == "run" || fs.Name() == "step" {
+		fs.BoolVar(&f.shellOnFailure, "shell-on-failure", false, "at the first failing or errored step, hand the terminal over inside the article's shell; exit resumes the replay")
+	}
 	if fs.Name() == "update" {
 		fs.BoolVar(&f.interactive, "i", false, "interactive: show each drifted step's diff and ask, one key, whether to write it (y/n/a/q)")
 	}
@@ -223,6 +227,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	f, files, status, done := parseReplayFlags("run", runUsage, args, stdout, stderr)
 	if done {
 		return status
+	}
+	if f.shellOnFailure {
+		return replayStepping(files, f, false, stdout, stderr) // step.go
 	}
 	if inSandbox(f) {
 		// The same run, by this binary, inside a throwaway VM (sandbox.go).

@@ -48,6 +48,10 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return status
 	}
+	if f.interactive && f.sandbox != "" && f.sandbox != "host" {
+		fmt.Fprintln(stderr, "wordish update: -i cannot be used with --sandbox")
+		return exitUsage
+	}
 	if inSandbox(f) {
 		// The VM sees the host's files through a throwaway overlay; the
 		// documents' directories are shared with it so the rewrite lands.
@@ -55,10 +59,6 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 	}
 	var choose func(*runner.DocResult) []*runner.StepResult
 	if f.interactive {
-		if f.sandbox == "vm" {
-			fmt.Fprintln(stderr, "wordish update: -i cannot be used with --sandbox vm")
-			return exitUsage
-		}
 		if err := needTerminal("wordish update -i"); err != nil {
 			fmt.Fprintf(stderr, "wordish: %v; run it in a terminal, or run wordish update without -i to accept every change\n", err)
 			return exitUsage
