@@ -120,7 +120,7 @@ func TestShellOnFailure(t *testing.T) {
 	if code := s.exit(); code != 1 {
 		t.Errorf("exit status %d, want 1; the screen:\n%s", code, s.text())
 	}
-	if strings.Contains(s.text(), "a.md:7") {
+	if strings.Contains(s.text(), "FAIL a.md:7") || strings.Contains(s.text(), "ERROR a.md:7") {
 		t.Errorf("the step after the shell did not pass:\n%s", s.text())
 	}
 }
