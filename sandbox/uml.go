@@ -72,6 +72,17 @@ func (b uml) Check(ctx context.Context) Status {
 	return Status{Usable: true, Reason: x.describe(shim)}
 }
 
+// Version names the UML kernel and the shim (for the choice cache).
+func (b uml) Version() string {
+	out, _ := exec.Command(umlKernel, "--version").Output()
+	v := strings.TrimSpace(string(out))
+	if needShim(hostXstate(), os.Getenv(shimKnob)) {
+		p, _ := shimPath()
+		v += " shim " + filepath.Base(p)
+	}
+	return v
+}
+
 func (b uml) Prepare(ctx context.Context, w io.Writer) error {
 	_, shim, err := b.ready(true, w)
 	if err == nil && shim != "" && w != nil {

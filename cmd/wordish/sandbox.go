@@ -306,36 +306,107 @@ func runGuest(ctx context.Context, name string, spec sandbox.Spec, stderr io.Wri
 		}
 		return b.Run(ctx, spec)
 	}
-	b := sandbox.Lookup("uml")
-	if b == nil {
-		return -1, errors.New("no sandbox backend on this platform")
+	b, err := sandbox.Choose(ctx, spec.Install, stderr)
+	if err != nil {
+		return -1, err
 	}
-	return b.Run(ctx, spec)
+	if spec.Verbose {
+		fmt.Fprintf(stderr, "wordish: --sandbox vm: %s\n", b.Name())
+	}
+	status, err := b.Run(ctx, spec)
+	var ge *sandbox.GuestError
+	if errors.As(err, &ge) {
+		sandbox.Forget(ctx) // probe again next time
+	}
+	return status, err
 }
 
-const sandboxUsage = `usage: wordish sandbox check|install
+const sandboxUsage = `usage: wordish sandbox check|install [BACKEND...]
 
-check    say, for each sandbox backend, whether it can run here and why
-         (exit status 0 when one can)
-install  install what the backends need (Debian packages, with apt-get)
-         and prepare their caches
+check    say, for each sandbox backend (or those named), whether it can
+         run here and why, with a probe boot; the first usable one is what
+         --sandbox vm picks (remembered for this host). Exit status 0 when
+         one is usable.
+install  install what the backends need (Debian packages, with apt-get),
+         prepare their caches, then check
 `
 
 // cmdSandbox is `wordish sandbox`.
 func cmdSandbox(args []string) int {
-	if len(args) != 1 {
-		fmt.Fprint(os.Stderr, sandboxUsage)
+	return sandboxCmd(args, os.Stdout, os.Stderr)
+}
+
+func sandboxCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sandboxUsage)
 		return exitUsage
 	}
 	switch args[0] {
 	case "guest":
-		return sandboxGuest(os.Stdout, os.Stderr)
+		return sandboxGuest(stdout, stderr)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(os.Stdout, sandboxUsage)
+		fmt.Fprint(stdout, sandboxUsage)
 		return exitOK
+	case "check", "install":
+	default:
+		fmt.Fprintf(stderr, "wordish sandbox: unknown command %q\n%s", args[0], sandboxUsage)
+		return exitUsage
 	}
-	fmt.Fprintf(os.Stderr, "wordish sandbox: unknown command %q\n%s", args[0], sandboxUsage)
-	return exitUsage
+	bs := sandbox.Backends()
+	if len(args) > 1 {
+		bs = nil
+		for _, n := range args[1:] {
+			b := sandbox.Lookup(n)
+			if b == nil {
+				fmt.Fprintf(stderr, "wordish sandbox %s: %v\n", args[0], checkSandbox(n))
+				return exitUsage
+			}
+			bs = append(bs, b)
+		}
+	}
+	if len(bs) == 0 {
+		fmt.Fprintln(stderr, "wordish sandbox: no sandbox backend on this platform (User-Mode Linux and qemu need Linux on x86-64)")
+		return exitFailed
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if args[0] == "install" {
+		failed := false
+		for _, b := range bs {
+			fmt.Fprintf(stderr, "wordish sandbox install: %s\n", b.Name())
+			if err := b.Prepare(ctx, stderr); err != nil {
+				fmt.Fprintf(stderr, "wordish sandbox install: %s: %v\n", b.Name(), err)
+				failed = true
+			}
+			if ctx.Err() != nil {
+				return exitInterrupted + int(syscall.SIGINT)
+			}
+		}
+		if failed && len(args) > 1 {
+			return exitFailed
+		}
+	}
+	var probes []sandbox.Probe
+	var chosen sandbox.Backend
+	if len(args) > 1 {
+		for _, b := range bs {
+			probes = append(probes, sandbox.ProbeOne(ctx, b))
+		}
+	} else {
+		probes, chosen = sandbox.ProbeAll(ctx)
+	}
+	ok := false
+	for _, p := range probes {
+		fmt.Fprintln(stdout, p.Line())
+		ok = ok || p.OK
+	}
+	if chosen != nil {
+		fmt.Fprintf(stdout, "--sandbox vm: %s\n", chosen.Name())
+	}
+	if !ok {
+		return exitFailed
+	}
+	return exitOK
 }
 
 // sandboxGuest is the guest side: it replays the run config.json

@@ -218,3 +218,20 @@ func (b *lockedBuf) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestSandboxCommand(t *testing.T) {
+	if _, stderr, code := wordish(t, "sandbox"); code != 2 || !strings.Contains(stderr, "usage: wordish sandbox check|install") {
+		t.Errorf("no subcommand: status %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := wordish(t, "sandbox", "check", "docker"); code != 2 || !strings.Contains(stderr, "unknown sandbox") {
+		t.Errorf("unknown backend: status %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := wordish(t, "sandbox", "guest"); code != 2 || !strings.Contains(stderr, "WORDISH_SANDBOX_CONFIG") {
+		t.Errorf("guest outside the sandbox: status %d, stderr %q", code, stderr)
+	}
+	sandboxSkip(t)
+	stdout, stderr, code := wordish(t, "sandbox", "check", "uml")
+	if code != 0 || !strings.HasPrefix(stdout, "uml: usable (xstate ") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("sandbox check uml: status %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
