@@ -33,7 +33,7 @@
 //	go test -run TestDocs                      # replay README.md and docs/*.md
 //	go test -run 'TestDocs/README.md' -v       # one article, every step listed
 //	go test -run 'TestDocs/README.md/L42'      # one step (the earlier ones still replay)
-//	go test -json -run TestDocs | gotestsum    # any go test tooling
+//	gotestsum -- -run TestDocs                 # any go test tooling (gotestsum runs go test)
 //	WORDISH_UPDATE=1 go test -run TestDocs     # accept the new outputs
 //
 // Each article is a subtest named after its path, each step a nested
