@@ -10,7 +10,7 @@ GUIDE := README.md $(filter-out docs/lvm.md,$(wildcard docs/*.md))
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/wordish
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/wordish  # wordish version names the commit
 
 deps:
 	bash .ci/deps
