@@ -92,12 +92,20 @@ func (p *parse) html() error {
 	return nil
 }
 
-// htmlPres extracts the text of every <pre>, in document order.
+// htmlPres extracts the text of every <pre>, in document order, as a
+// reader sees it: without line numbers (Sphinx "linenos", Hugo "ln",
+// Zola's number cells), Asciidoctor callout markers, or the style sheets
+// sphinx-prompt writes inside the <pre>, and with the prompts that CSS
+// puts before a span (sphinx-prompt's "span.prompt1:before").
 func htmlPres(body []byte) []*htmlPre {
+	before := cssBefore(body)
 	z := html.NewTokenizer(bytes.NewReader(body))
 	var all, open []*htmlPre
 	line := 1
-	skip := 0 // depth inside elements whose text is not the block's (line numbers)
+	// Inside an element whose text is not the block's: its name, and how
+	// deep elements of that name nest in it.
+	skipName, skip := "", 0
+	cell := 0 // <td> cells seen in the current <tr> of a <pre>
 	// A block directive, as in Markdown: the comment survives rendering
 	// (goldmark with raw HTML, hand-written pages).
 	var directive string
@@ -113,8 +121,9 @@ func htmlPres(body []byte) []*htmlPre {
 		name, hasAttr := z.TagName()
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
+			start := tt == html.StartTagToken
 			switch {
-			case string(name) == "pre" && tt == html.StartTagToken:
+			case string(name) == "pre" && start:
 				b := &htmlPre{lines: []string{""}, nums: []int{line}, fresh: true,
 					directive: directive, directiveLine: directiveLine}
 				directiveLine = 0
@@ -124,18 +133,40 @@ func htmlPres(body []byte) []*htmlPre {
 			case string(name) == "br":
 				open[len(open)-1].newline(line)
 			case skip > 0:
-				if string(name) == "span" && tt == html.StartTagToken {
+				if string(name) == skipName && start {
 					skip++
 				}
-			case string(name) == "span" && hasAttr && tt == html.StartTagToken && isLineNumber(z):
-				skip = 1
+			case !start:
+			case string(name) == "style" || string(name) == "script":
+				skipName, skip = string(name), 1
+			case string(name) == "tr":
+				cell = 0
+			case string(name) == "td":
+				// Zola's line numbers: the first cell of each row.
+				if cell++; cell == 1 {
+					skipName, skip = "td", 1
+				}
+			case hasAttr:
+				cls := classAttr(z)
+				switch {
+				case string(name) == "span" && hasClass(cls, "linenos", "lineno", "line-number", "ln", "lnt"),
+					hasClass(cls, "conum"):
+					skipName, skip = string(name), 1
+				case string(name) == "span" && len(before) > 0:
+					for _, c := range strings.Fields(cls) {
+						if t, ok := before[c]; ok {
+							open[len(open)-1].add(t, startLine)
+							break
+						}
+					}
+				}
 			}
 		case html.EndTagToken:
 			switch {
 			case string(name) == "pre" && len(open) > 0:
 				open = open[:len(open)-1]
 				skip = 0
-			case string(name) == "span" && skip > 0:
+			case skip > 0 && string(name) == skipName:
 				skip--
 			}
 		case html.CommentToken:
@@ -163,45 +194,78 @@ func htmlPres(body []byte) []*htmlPre {
 	}
 }
 
+// cssBefore finds the "span.CLASS:before { content: "TEXT" }" rules of a
+// page's style sheets: sphinx-prompt shows its prompts that way, so that
+// copying a command leaves them behind, and a reader still sees them.
+func cssBefore(body []byte) map[string]string {
+	if !bytes.Contains(body, []byte(":before")) {
+		return nil
+	}
+	m := map[string]string{}
+	for _, r := range cssBeforeRule.FindAllSubmatch(body, -1) {
+		t := string(r[2])
+		t = strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(t)
+		m[string(r[1])] = t
+	}
+	return m
+}
+
+var cssBeforeRule = regexp.MustCompile(`span\.([A-Za-z0-9_-]+)::?before\s*\{\s*content:\s*"((?:[^"\\\n]|\\.)*)"`)
+
 // htmlDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
 var htmlDirective = regexp.MustCompile(`^\s*wordish:((?s).*?)\s*$`)
 
-// isLineNumber reports a <span class="linenos"> (Sphinx, Pygments), whose
-// text is a line number and not part of the code.
-func isLineNumber(z *html.Tokenizer) bool {
+// classAttr returns the class attribute of the tag just read.
+func classAttr(z *html.Tokenizer) string {
 	for {
 		k, v, more := z.TagAttr()
 		if string(k) == "class" {
-			for _, c := range strings.Fields(string(v)) {
-				if c == "linenos" || c == "lineno" || c == "line-number" {
-					return true
-				}
-			}
+			return string(v)
 		}
 		if !more {
-			return false
+			return ""
 		}
 	}
 }
 
+func hasClass(cls string, names ...string) bool {
+	for _, c := range strings.Fields(cls) {
+		for _, n := range names {
+			if c == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // htmlLang finds a <pre>'s language in the classes of the pre, its <code>
 // child and its ancestors: "language-X", "lang-X" (Markdown renderers,
-// mdBook), "highlight-X" (Sphinx), "highlight-source-X" and
-// "highlight-text-X" (GitHub).
+// mdBook, Zola, Asciidoctor), "highlight-X" (Sphinx), "highlight-source-X"
+// and "highlight-text-X" (GitHub), a shell language's bare name (Pandoc's
+// "sourceCode console", "<pre class="console">"), and in a data-lang
+// attribute (Asciidoctor with Rouge or Pygments, Zola). What follows a ","
+// is an attribute ("language-shell,hidelines=#").
 func htmlLang(pre *goquery.Selection) string {
-	if l := classLang(pre.Children().Filter("code"), codePrefixes); l != "" {
+	code := pre.Children().Filter("code")
+	if l := classLang(code, codePrefixes, true); l != "" {
 		return l
 	}
-	if l := classLang(pre, codePrefixes); l != "" {
+	if l := classLang(pre, codePrefixes, true); l != "" {
 		return l
 	}
 	for s := pre.Parent(); s.Length() > 0; s = s.Parent() {
-		if l := classLang(s, divPrefixes); l != "" {
+		if l := classLang(s, divPrefixes, false); l != "" {
 			return l
 		}
 	}
-	if l, ok := pre.Attr("data-lang"); ok {
-		return l
+	for _, s := range []*goquery.Selection{code, pre} {
+		if s.Length() == 0 {
+			continue
+		}
+		if l, ok := s.First().Attr("data-lang"); ok && l != "" {
+			return cutAttrs(l)
+		}
 	}
 	return ""
 }
@@ -213,7 +277,9 @@ var (
 	divPrefixes = []string{"highlight-source-", "highlight-text-", "highlight-"}
 )
 
-func classLang(s *goquery.Selection, prefixes []string) string {
+// classLang finds a language in the classes of s's first element: behind
+// one of prefixes or, when bare is set, a shell language's own name.
+func classLang(s *goquery.Selection, prefixes []string, bare bool) string {
 	if s.Length() == 0 {
 		return ""
 	}
@@ -221,9 +287,24 @@ func classLang(s *goquery.Selection, prefixes []string) string {
 	for _, c := range strings.Fields(cls) {
 		for _, pfx := range prefixes {
 			if l, ok := strings.CutPrefix(c, pfx); ok && l != "" {
-				return l
+				if l = cutAttrs(l); l != "" {
+					return l
+				}
+			}
+		}
+	}
+	if bare {
+		for _, c := range strings.Fields(cls) {
+			if k := classify(c); k == kindSession || k == kindScript {
+				return c
 			}
 		}
 	}
 	return ""
+}
+
+// cutAttrs removes the attributes that follow a language after a ",".
+func cutAttrs(l string) string {
+	l, _, _ = strings.Cut(l, ",")
+	return l
 }

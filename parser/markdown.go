@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
 	gmparser "github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
@@ -17,6 +18,12 @@ import (
 // text nodes.
 var mdParser = gmparser.NewParser(
 	gmparser.WithBlockParsers(gmparser.DefaultBlockParsers()...),
+	// Definition lists (PHP Markdown Extra, Pandoc, mkdocs): a fence in a
+	// ": description" closes where the reader sees it close.
+	gmparser.WithBlockParsers(
+		util.Prioritized(extension.NewDefinitionListParser(), 101),
+		util.Prioritized(extension.NewDefinitionDescriptionParser(), 102),
+	),
 	gmparser.WithParagraphTransformers(util.Prioritized(dropText{}, 0)),
 )
 
@@ -40,15 +47,17 @@ func (p *parse) markdown() error {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
-		var lang string
+		var info string
 		switch c := n.(type) {
 		case *ast.FencedCodeBlock:
-			lang = string(c.Language(body))
+			if c.Info != nil {
+				info = string(c.Info.Segment.Value(body))
+			}
 		case *ast.CodeBlock:
 		default:
 			return ast.WalkContinue, nil
 		}
-		b := &block{lang: lang, editable: true}
+		b := &block{editable: true}
 		if b.opts, err = p.mdBlockOptions(n, body, li); err != nil {
 			return ast.WalkStop, err
 		}
@@ -74,6 +83,20 @@ func (p *parse) markdown() error {
 				prefix: string(body[start:seg.Start]),
 			})
 		}
+		if _, ok := n.(*ast.CodeBlock); ok {
+			b.lines, info = indentedFence(b.lines)
+		}
+		lang, directive, args := infoLang(info)
+		switch directive {
+		case "", "code-block", "code", "sourcecode":
+		case "prompt":
+			var a promptArgs
+			a.positional(args)
+			return ast.WalkSkipChildren, p.addPromptBlock(b, a)
+		default:
+			return ast.WalkSkipChildren, nil // a MyST directive that holds no code
+		}
+		b.lang = lang
 		return ast.WalkSkipChildren, p.addBlock(b)
 	})
 	if walkErr != nil {
@@ -107,4 +130,38 @@ func (p *parse) mdBlockOptions(n ast.Node, body []byte, li *lineCounter) (Option
 		return Options{}, p.errorf(li.lineOf(h.Lines().At(0).Start), "%v", err)
 	}
 	return o, nil
+}
+
+// indentedFence reads an indented code block that holds a fence as the
+// fenced block it is to the reader. CommonMark makes a fence indented four
+// columns past a list item's content an indented code block, fence lines
+// included, while Python-Markdown (mkdocs), Pandoc and the authors who
+// indent list content by four spaces show the fenced block. It returns the
+// lines between the fences (up to the end when the fence is not closed)
+// and the info string; lines as they are when the block does not start
+// with a fence.
+func indentedFence(lines []srcLine) ([]srcLine, string) {
+	first := 0
+	for first < len(lines) && strings.TrimSpace(lines[first].text) == "" {
+		first++
+	}
+	if first == len(lines) {
+		return lines, ""
+	}
+	open := strings.TrimLeft(lines[first].text, " ")
+	n := 0
+	for n < len(open) && open[n] == open[0] {
+		n++
+	}
+	if n < 3 || open[0] != '`' && open[0] != '~' || open[0] == '`' && strings.Contains(open[n:], "`") {
+		return lines, ""
+	}
+	fence := open[:n]
+	for k := first + 1; k < len(lines); k++ {
+		t := strings.TrimSpace(lines[k].text)
+		if strings.HasPrefix(t, fence) && strings.Trim(t, fence[:1]) == "" {
+			return lines[first+1 : k], open[n:]
+		}
+	}
+	return lines[first+1:], open[n:]
 }

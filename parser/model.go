@@ -44,6 +44,9 @@ type Step struct {
 	Command  string // prompt removed, continuation lines joined with "\n"
 	Expected string // expected output; trailing blank lines removed, no trailing newline
 	Options  Options
+	// Origin says where a step comes from when that is not a code block
+	// of prompts and output: OriginPromptDirective, or "".
+	Origin string
 
 	// Where the expected output lives in Document.Source, for update mode.
 	// OutputStart..OutputEnd covers the whole lines of the expected output,

@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// rstLine is a source line with its tabs expanded.
+// rstLine is a source line with the tabs of its indentation expanded.
 type rstLine struct {
-	text       string // tabs expanded to 8-column stops, line ending removed
+	text       string // indentation's tabs expanded to 8-column stops, line ending removed
 	indent     int    // leading spaces of text; -1 for a blank line
 	num        int
 	start, end int
@@ -18,6 +18,7 @@ var (
 	rstCodeDirective = regexp.MustCompile(`^\.\.\s+(sourcecode|code-block|code)::\s*(\S*)`)
 	rstOptionLine    = regexp.MustCompile(`^:[^:\s][^:]*:`)
 	rstWordish       = regexp.MustCompile(`^\.\.\s+wordish:(.*)$`)
+	rstPrompt        = regexp.MustCompile(`^\.\.\s+prompt::(.*)$`)
 )
 
 func rstLines(b []byte) []rstLine {
@@ -30,7 +31,7 @@ func rstLines(b []byte) []rstLine {
 			end = i + j + 1
 		}
 		t := strings.TrimRight(src[i:end], "\r\n")
-		t = expandTabs(t)
+		t = expandIndent(t)
 		ind := len(t) - len(strings.TrimLeft(t, " "))
 		if strings.TrimSpace(t) == "" {
 			ind = -1
@@ -39,6 +40,18 @@ func rstLines(b []byte) []rstLine {
 		i = end
 	}
 	return lines
+}
+
+// expandIndent expands the tabs of a line's indentation to 8-column
+// stops, as reST does to find its structure. The tabs after it stay: they
+// are the article's text (a terminal shows them at its own stops, counted
+// from the start of the line the output is on, not of the reST source).
+func expandIndent(s string) string {
+	n := len(s) - len(strings.TrimLeft(s, " \t"))
+	if !strings.Contains(s[:n], "\t") {
+		return s
+	}
+	return expandTabs(s[:n]) + s[n:]
 }
 
 // expandTabs expands tabs to 8-column stops, as reST does.
@@ -80,6 +93,30 @@ func (p *parse) rst() error {
 			}
 			pending = o
 			i++
+			continue
+		} else if m := rstPrompt.FindStringSubmatch(t); m != nil {
+			var a promptArgs
+			a.positional(strings.Fields(m[1]))
+			j := i + 1
+			for ; j < len(lines) && lines[j].indent > l.indent && rstOptionLine.MatchString(lines[j].text[lines[j].indent:]); j++ {
+				name, val, _ := strings.Cut(lines[j].text[lines[j].indent+1:], ":")
+				switch val = strings.TrimSpace(val); name {
+				case "language":
+					a.lang = val
+				case "prompts":
+					a.prompts = val
+				case "modifiers":
+					a.modifiers = val
+				}
+			}
+			end := rstBody(lines, j, l.indent)
+			if b := p.rstBlockOf(lines[j:end], "", pending); b != nil {
+				if err := p.addPromptBlock(b, a); err != nil {
+					return err
+				}
+			}
+			pending = Options{}
+			i = end
 			continue
 		} else if m := rstCodeDirective.FindStringSubmatch(t); m != nil {
 			j := i + 1
@@ -131,6 +168,15 @@ func rstBody(lines []rstLine, j, ind int) int {
 }
 
 func (p *parse) rstBlock(body []rstLine, lang string, opts Options) error {
+	if b := p.rstBlockOf(body, lang, opts); b != nil {
+		return p.addBlock(b)
+	}
+	return nil
+}
+
+// rstBlockOf makes a block of a directive's or literal block's body,
+// nil when it is empty.
+func (p *parse) rstBlockOf(body []rstLine, lang string, opts Options) *block {
 	for len(body) > 0 && body[0].indent < 0 {
 		body = body[1:]
 	}
@@ -155,5 +201,5 @@ func (p *parse) rstBlock(body []rstLine, lang string, opts Options) error {
 		}
 		b.lines[k] = srcLine{text: t, num: l.num, start: l.start, end: l.end, prefix: prefix}
 	}
-	return p.addBlock(b)
+	return b
 }

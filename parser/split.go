@@ -107,15 +107,12 @@ func (p *parse) split(b *block) ([]*Step, error) {
 		ps2 := false
 		for i < n && i-first < maxContLines && c.size < maxContBytes && c.incomplete() {
 			t := lines[i].text
+			k := contPrompt(t)
 			if i == first+1 {
-				ps2 = t == ">" || strings.HasPrefix(t, "> ")
+				ps2 = k > 0
 			}
 			if ps2 {
-				if t == ">" {
-					t = ""
-				} else if strings.HasPrefix(t, "> ") {
-					t = t[2:]
-				}
+				t = t[k:]
 			}
 			c.add(t)
 			i++
@@ -127,14 +124,24 @@ func (p *parse) split(b *block) ([]*Step, error) {
 		}
 		outStart := i
 		for i < n {
-			if _, _, ok := p.prompts.match(lines[i].text, bareHash); ok {
-				break
+			if _, bare, ok := p.prompts.match(lines[i].text, bareHash); ok {
+				if !bare {
+					break
+				}
+				// A bare "#" in a root block: output when its run of "#"
+				// lines holds one that cannot be a command.
+				end := hashRun(lines, i)
+				if !p.hashRunIsOutput(lines[i:end]) {
+					break
+				}
+				i = end
+				continue
 			}
 			i++
 		}
-		outEnd := i
-		for outEnd > outStart && lines[outEnd-1].text == "" {
-			outEnd--
+		outEnd := trimBlank(lines, outStart, i)
+		if !bareHash {
+			outEnd = trimBlank(lines, outStart, annotationStart(lines, outStart, outEnd, i < n))
 		}
 		command := strings.Join(cmd, "\n")
 		if strings.TrimSpace(command) == "" {
@@ -176,6 +183,102 @@ func (p *parse) split(b *block) ([]*Step, error) {
 		steps = append(steps, s)
 	}
 	return steps, nil
+}
+
+// trimBlank returns end moved back over the blank lines that end
+// lines[start:end].
+func trimBlank(lines []srcLine, start, end int) int {
+	for end > start && lines[end-1].text == "" {
+		end--
+	}
+	return end
+}
+
+// hashRun returns the end of the run of lines starting with "#" that
+// begins at i.
+func hashRun(lines []srcLine, i int) int {
+	for i < len(lines) && strings.HasPrefix(lines[i].text, "#") {
+		i++
+	}
+	return i
+}
+
+// hashRunIsOutput reports whether a run of "#" lines met after a
+// command in a root block (bare "# " prompts) is output rather than
+// commands: whether one of its lines cannot be a command. Those are a
+// "#" not followed by a space ("#P:8"), a "#" followed by several blanks
+// (column headers, art), a lone "#" that is not the run's last line (an
+// empty prompt ends sessions, it does not sit inside them), a first word
+// ending in ":" ("# file: dir", "# tracer: nop": no command is named so)
+// and text the bash parser rejects.
+func (p *parse) hashRunIsOutput(run []srcLine) bool {
+	for k, l := range run {
+		t := l.text
+		switch {
+		case t == "#":
+			if k < len(run)-1 {
+				return true
+			}
+			continue
+		case t[1] != ' ', strings.HasPrefix(t, "#  "), strings.HasPrefix(t, "# \t"):
+			return true
+		}
+		t = t[2:]
+		if f := strings.Fields(t); len(f) > 0 && strings.HasSuffix(f[0], ":") {
+			return true
+		}
+		if strings.ContainsAny(t, "()[]{}<>;&|`'\"") {
+			if _, err := p.sh.p.Parse(strings.NewReader(t), ""); err != nil && !syntax.IsIncomplete(err) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// annotationStart returns where the output lines[start:end] of a command
+// in a block with "$"-style prompts really ends: before a run of "#"
+// lines after a blank line that leads straight into the next prompt
+// (prompted says one follows), which is the author's comment on the next
+// command, or before an exercise marker after a blank line ("#####
+// add your solution here", "# expected output"), which introduces text
+// that no command printed.
+func annotationStart(lines []srcLine, start, end int, prompted bool) int {
+	if prompted {
+		k := end
+		for k > start && isCommentLine(lines[k-1].text) {
+			k--
+		}
+		if k < end && k > start && lines[k-1].text == "" {
+			end = k
+		}
+	}
+	for k := start + 1; k < end; k++ {
+		if lines[k-1].text == "" && isExerciseMarker(lines[k].text) {
+			return k
+		}
+	}
+	return end
+}
+
+// isCommentLine reports a line an author writes as a comment: "#" alone,
+// or "#" and a blank, or more "#"; not "#!/bin/sh" or "#define".
+func isCommentLine(t string) bool {
+	if !strings.HasPrefix(t, "#") {
+		return false
+	}
+	r := strings.TrimLeft(t, "#")
+	return r == "" || r[0] == ' ' || r[0] == '\t'
+}
+
+// isExerciseMarker reports the comment with which exercise books begin
+// what the reader has to write: three or more "#" and text, or a comment
+// announcing the expected output.
+func isExerciseMarker(t string) bool {
+	if strings.HasPrefix(t, "### ") || strings.HasPrefix(t, "####") {
+		return true
+	}
+	return strings.HasPrefix(t, "#") && strings.Contains(strings.ToLower(t), "expected output")
 }
 
 // dedent trims trailing blanks from every line and removes the indentation

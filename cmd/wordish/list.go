@@ -30,6 +30,7 @@ type listedStep struct {
 	Command  string         `json:"command"`
 	Expected string         `json:"expected"`
 	Options  parser.Options `json:"options"`
+	Origin   string         `json:"origin,omitempty"` // e.g. "prompt directive"
 }
 
 func cmdList(args []string) int {
@@ -80,8 +81,11 @@ func runList(args []string, stdout, stderr io.Writer) int {
 			status = 2
 			continue
 		}
+		if len(doc.Sessions) == 0 {
+			fmt.Fprintf(stderr, "%s: no shell sessions found\n", path)
+		}
 		for _, s := range doc.Steps() {
-			steps = append(steps, listedStep{s.File, s.Line, s.Prompt, s.Root, s.Command, s.Expected, s.Options})
+			steps = append(steps, listedStep{s.File, s.Line, s.Prompt, s.Root, s.Command, s.Expected, s.Options, s.Origin})
 		}
 	}
 	if *asJSON {
@@ -97,6 +101,9 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s:%d:", s.File, s.Line)
 		if o := s.Options.String(); o != "" {
 			fmt.Fprintf(stdout, " [%s]", o)
+		}
+		if s.Origin != "" {
+			fmt.Fprintf(stdout, " (%s)", s.Origin)
 		}
 		fmt.Fprintln(stdout)
 		for i, l := range strings.Split(s.Command, "\n") {

@@ -319,6 +319,9 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 		if t.err != nil {
 			continue
 		}
+		if len(t.doc.Sessions) == 0 {
+			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
+		}
 		sel, err := t.selector(f.runRE)
 		if err != nil {
 			fmt.Fprintf(stderr, "wordish: %v\n", err)
