@@ -5,27 +5,69 @@
 // # Blocks
 //
 // Markdown is parsed with goldmark: fenced (``` and ~~~) and indented
-// code blocks, also inside lists and blockquotes. reST is scanned here:
-// the sourcecode, code-block and code directives (their ":option:" lines
-// skipped) and "::" literal blocks, with tabs expanded to 8-column stops.
-// HTML is read with goquery: every <pre>, highlighting markup stripped,
-// entities decoded, <br> as a newline, line numbers counted in the HTML
-// source.
+// code blocks, also inside lists, blockquotes and definition lists
+// (goldmark's extension: "Term" then ":   description"). An indented code
+// block whose first line is a fence is read as that fenced block, as
+// Python-Markdown (mkdocs) and Pandoc show a fence indented four columns
+// past a list item's text; it ends at its closing fence, or with the
+// indented block. reST is scanned here: the sourcecode, code-block and
+// code directives (their ":option:" lines skipped), sphinx-prompt's
+// prompt directive (below) and "::" literal blocks; the tabs of a line's
+// indentation are expanded to 8-column stops to find the structure, the
+// tabs after it are text and stay. HTML is read with goquery: every
+// <pre>, highlighting markup stripped, entities decoded, <br> as a
+// newline, line numbers counted in the HTML source. What a reader does
+// not see is dropped (line numbers: Sphinx's "linenos", Hugo's "ln",
+// Zola's first table cell; Asciidoctor's "conum" callouts; style sheets
+// and scripts inside the <pre>) and what CSS shows is added: the text of
+// a "span.CLASS:before { content: "..." }" rule before each such span
+// (sphinx-prompt's prompts).
+//
+// # Languages
+//
+// A Markdown info string's language is its first word, split at ",",
+// blanks and braces: "shell,hidelines=#" and "console title="x"" are
+// shell and console. In a Pandoc attribute list ("{.bash .numberLines}",
+// "{#id .console}") it is the first class; a MyST directive
+// ("{code-block} console") gives its argument, "{prompt} ..." is a
+// prompt directive, and others ("{note}") hold no code. In HTML the
+// language is in a "language-X" or "lang-X" class of the <code> or <pre>
+// (what follows a "," is dropped), a "highlight-X" class of an ancestor
+// (Sphinx, GitHub), a shell's bare name among the classes (Pandoc's
+// "sourceCode console") or a data-lang attribute (Asciidoctor with
+// Rouge, Zola).
 //
 // A block tagged console, shell-session, sh-session or terminal is a
 // session. A block tagged sh, bash, shell or zsh, an untagged block and a
 // text block are sessions only when they hold prompt lines. Other
-// languages are not sessions in Markdown and reST; in HTML, where Sphinx
-// labels every literal block with its default language, any <pre> with
-// prompt lines is.
+// languages, a mistyped tag ("consle") among them, are not sessions in
+// Markdown and reST; in HTML, where Sphinx labels every literal block with
+// its default language, any <pre> with prompt lines is.
 //
 // # Prompts
 //
-// A prompt line starts with "$ ", "% ", "# ", "~$ " or "~/dir# ",
-// "user@host:path$ ", "[user@host dir]$ ", each optionally behind a
-// "(venv) " marker, or with one of Config.Prompts. A prompt ending in "#"
-// marks a root step. A line holding just a prompt ("$") ends the previous
-// output and gives no step.
+// A prompt line starts with a prompt and a blank (or is just the prompt,
+// an empty command). The prompts are a closed grammar, the prompts shells
+// print by default and people paste, each ending in "$", "#" (root) or
+// "%", each optionally behind a "(venv) ", "(base) " or "(.venv) "
+// marker:
+//
+//	$ ls                        bare: "$ ", "# ", "% "
+//	~$ ls  ~/src# ls            a "~" path
+//	me@box:~/src$ ls            user@host:path (Debian, Ubuntu)
+//	pi@raspberrypi:~ $ ls       the same with a space before "$" or "%"
+//	missing:~$ ls               host:path, path starting with "~" or "/"
+//	me@mbp ~ % ls               user@host path (zsh, Gentoo)
+//	[root@box ~]# ls            [user@host dir] (Fedora, RHEL), blanks
+//	[root@box ~ ] # ls          inside the brackets and before the sigil
+//	bash-5.2$ ls  sh-4.4# ls    shell-version (sh, bash, zsh, ksh, mksh,
+//	                            dash, ash)
+//
+// User, host and marker names are letters, digits, "_", "-" and "."; a
+// path holds no blank, "$" or "#". Anything else is not a prompt: "Total:
+// 5 $ ", "http://x/$ ", "100% done" and "foo% bar" are output.
+// Config.Prompts (--prompt) adds literal prompts. A line holding just a
+// prompt ("$") ends the previous output and gives no step.
 //
 // A bare "# " is also how shell comments and many outputs begin, so it is
 // a prompt only where the block's prompt style makes it one:
@@ -35,7 +77,7 @@
 //   - in a block tagged sh, bash, shell or zsh (a script, where "#" starts
 //     comments), "# " lines are never prompts;
 //   - otherwise (console-like, text and untagged blocks whose only prompts
-//     are bare "#"), "# " lines are root prompts.
+//     are bare "#"), "# " lines are root prompts, except in output (below).
 //
 // # Commands and output
 //
@@ -44,11 +86,46 @@
 // quotes, brackets and braces, compound commands, heredoc bodies up to
 // their terminator, a trailing backslash, "&&" or "|". Continuation lines
 // win over prompt-like text, as in a shell. When the first continuation
-// line starts with a PS2 "> ", that prefix is removed from the
-// continuation lines that have it. Once the command is complete, every
-// line up to the next prompt line is output, including lines starting
-// with "> ". A command that is still open at the end of the block (or
-// after 1000 lines or 64 KiB) ends there.
+// line starts with a continuation prompt, that prefix is removed from the
+// continuation lines that have one: bash's PS2 "> ", or zsh's, which names
+// what is open: one or more of heredoc, quote, dquote, bquote, for, while,
+// until, repeat, select, if, then, else, elif, case, pipe, cmdand, cmdor,
+// subsh, cursh, function, cmdsubst, mathsubst, braceparam, array, always,
+// math, cond, foreach, errpipe, brace, elif-then, heredocd, separated by
+// single blanks and followed by "> " ("heredoc> ", "for pipe> "). Once the
+// command is complete, every line up to the next prompt line is output,
+// including lines starting with "> " or "if> ". A command that is still
+// open at the end of the block (or after 1000 lines or 64 KiB) ends there.
+//
+// Annotations. In a block whose prompts are not bare "#" (a "$"-style
+// block), the author writes comments in "#" lines (lines of "#" alone, or
+// "#"s and a blank; not "#!/bin/sh" or "#define"). A run of them that
+// comes after a blank line and leads straight into the next prompt is the
+// author's comment on the next command, not output of the one before: the
+// output ends before the blank line. A run at the start of the block is
+// no output either (nothing before the first prompt is). An exercise
+// marker after a blank line ("### " or more "#", or a "#" comment with
+// "expected output" in it, as in "##### add your solution here") ends the
+// output too: what follows is what the reader has to produce, not what
+// the command printed. Limits: the output of a command that prints a
+// blank line and then only "#" lines just before the next prompt (the end
+// of a commented configuration file) loses them, and so does output that
+// holds an exercise-like marker; "#" lines not after a blank line, or
+// followed by other output, stay output.
+//
+// "#" lines in a root block. In a block whose prompts are bare "# ",
+// output can itself hold "#" lines (a trace file's "# tracer: nop",
+// getfacl's "# file: dir"). A "#" line met after a command starts a run
+// of consecutive lines starting with "#"; the run is output, not
+// prompts, when one of its lines cannot be a command: "#" followed by no
+// blank ("#P:8") or by several blanks (column headings), a lone "#" that
+// is not the run's last line, a first word ending in ":" ("file:",
+// "owner:": no command is named so), or text the bash parser rejects
+// ("# see ) here"). Otherwise every line of the run is a prompt. Limits:
+// the run ends only at a line that does not start with "#", so a real
+// command written right after such output, with no other output line
+// between, is read as output; and output whose "#" lines all read as
+// commands ("# owner root") is read as commands.
 //
 // The bash parser is only asked when a cheap scan of quotes, escapes and
 // operators cannot tell, a heredoc body is read up to its terminator line
@@ -58,7 +135,26 @@
 //
 // Trailing blanks are removed from every line (a reader cannot see them)
 // and trailing blank lines from the output; the indentation that all
-// lines of a block share is not part of the text.
+// lines of a block share is not part of the text. Otherwise Command and
+// Expected are the article's text: tabs stay tabs (matching, not parsing,
+// expands them as a terminal does).
+//
+// # sphinx-prompt
+//
+// The prompt directive of the sphinx-prompt extension (".. prompt::
+// bash $ auto" in reST, "```{prompt} bash $ auto" in MyST), with its
+// arguments as words or as :language:, :prompts: and :modifiers:
+// options, is read as sphinx-prompt renders it. Only shell languages
+// (bash, sh, shell, zsh, console; "text" with prompts given) are
+// sessions; bash's default prompt is "$". With the "auto" modifier the
+// body is a session whose prompts are the directive's comma-separated
+// ones, each followed by a blank, and nothing else: like a console code
+// block, with output between the commands. Without "auto", sphinx-prompt
+// shows every body line (bash lines ending in "\" joined to the next)
+// behind the prompt and no output: each is a step whose output is not
+// shown, so its options have ignore-output, its Origin is
+// OriginPromptDirective ("prompt directive", which wordish list shows)
+// and it cannot be updated in place.
 //
 // # Directives
 //

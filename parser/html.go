@@ -241,7 +241,8 @@ func hasClass(cls string, names ...string) bool {
 
 // htmlLang finds a <pre>'s language in the classes of the pre, its <code>
 // child and its ancestors: "language-X", "lang-X" (Markdown renderers,
-// mdBook, Zola, Asciidoctor), "highlight-X" (Sphinx), "highlight-source-X"
+// mdBook, Zola, Asciidoctor; on the parent or grandparent: Jekyll,
+// MkDocs), "highlight-X" (Sphinx), "highlight-source-X"
 // and "highlight-text-X" (GitHub), a shell language's bare name (Pandoc's
 // "sourceCode console", "<pre class="console">"), and in a data-lang
 // attribute (Asciidoctor with Rouge or Pygments, Zola). What follows a ","
@@ -254,8 +255,16 @@ func htmlLang(pre *goquery.Selection) string {
 	if l := classLang(pre, codePrefixes, true); l != "" {
 		return l
 	}
+	up := 0
 	for s := pre.Parent(); s.Length() > 0; s = s.Parent() {
-		if l := classLang(s, divPrefixes, false); l != "" {
+		prefixes := divPrefixes
+		if up++; up <= 2 {
+			// The wrappers of Jekyll ("language-console
+			// highlighter-rouge") and MkDocs ("language-console
+			// highlight") are the pre's parent or grandparent.
+			prefixes = codePrefixes
+		}
+		if l := classLang(s, prefixes, false); l != "" {
 			return l
 		}
 	}

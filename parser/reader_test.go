@@ -146,6 +146,16 @@ func TestReaderHTML(t *testing.T) {
 		{"hugo line numbers", "a.html", `<div class="highlight"><pre tabindex="0" class="chroma"><code class="language-console" data-lang="console"><span class="line"><span class="ln">1</span><span class="cl"># id -u
 </span></span><span class="line"><span class="ln">2</span><span class="cl">0
 </span></span></code></pre></div>`, []stepWant{{1, "# ", "id -u", "0", ""}}},
+		{"jekyll", "a.html", `<div class="language-bash highlighter-rouge"><div class="highlight"><pre class="highlight"><code><span class="c"># a comment</span>
+<span class="nv">$ </span>ls
+</code></pre></div></div>`, []stepWant{{2, "$ ", "ls", "", ""}}},
+		{"jekyll script keeps hash comments", "a.html", `<div class="language-bash highlighter-rouge"><div class="highlight"><pre class="highlight"><code># install
+apt-get install tree
+</code></pre></div></div>`, nil},
+		{"mkdocs material", "a.html", `<div class="language-console highlight"><pre><span></span><code><span id="__span-0-1"><a id="__codelineno-0-1" name="__codelineno-0-1" href="#__codelineno-0-1"></a><span class="gp"># </span>id -u
+</span><span id="__span-0-2"><a id="__codelineno-0-2" name="__codelineno-0-2" href="#__codelineno-0-2"></a><span class="go">0</span>
+</span></code></pre></div>`, []stepWant{{1, "# ", "id -u", "0", ""}}},
+		{"body language is a human one", "a.html", "<body class=\"lang-en\"><main><div><pre># id -u\n0</pre></div></main></body>", []stepWant{{1, "# ", "id -u", "0", ""}}},
 		{"sphinx console", "a.html", `<div class="highlight-console notranslate"><div class="highlight"><pre><span></span><span class="gp">[root@box ~]# </span>id<span class="w"> </span>-u
 <span class="go">0</span>
 </pre></div></div>`, []stepWant{{1, "[root@box ~]# ", "id -u", "0", ""}}},
