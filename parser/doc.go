@@ -18,7 +18,8 @@
 // <pre>, highlighting markup stripped, entities decoded, <br> as a
 // newline, line numbers counted in the HTML source. What a reader does
 // not see is dropped (line numbers: Sphinx's "linenos", Hugo's "ln",
-// Zola's first table cell; Asciidoctor's "conum" callouts; style sheets
+// Zola's first table cell; Asciidoctor's "conum" callouts; mdBook's
+// hidden "boring" lines, shown only on request; style sheets
 // and scripts inside the <pre>) and what CSS shows is added: the text of
 // a "span.CLASS:before { content: "..." }" rule before each such span
 // (sphinx-prompt's prompts).

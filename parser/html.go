@@ -94,7 +94,8 @@ func (p *parse) html() error {
 
 // htmlPres extracts the text of every <pre>, in document order, as a
 // reader sees it: without line numbers (Sphinx "linenos", Hugo "ln",
-// Zola's number cells), Asciidoctor callout markers, or the style sheets
+// Zola's number cells), Asciidoctor callout markers, mdBook's hidden
+// lines ("boring", shown only on request), or the style sheets
 // sphinx-prompt writes inside the <pre>, and with the prompts that CSS
 // puts before a span (sphinx-prompt's "span.prompt1:before").
 func htmlPres(body []byte) []*htmlPre {
@@ -106,6 +107,9 @@ func htmlPres(body []byte) []*htmlPre {
 	// deep elements of that name nest in it.
 	skipName, skip := "", 0
 	cell := 0 // <td> cells seen in the current <tr> of a <pre>
+	// The token after an Asciidoctor "<i class="conum"></i>" icon: its
+	// "<b>(1)</b>" fallback is hidden by the style sheet.
+	afterConum := false
 	// A block directive, as in Markdown: the comment survives rendering
 	// (goldmark with raw HTML, hand-written pages).
 	var directive string
@@ -119,6 +123,8 @@ func htmlPres(body []byte) []*htmlPre {
 		startLine := line
 		line += bytes.Count(raw, []byte{'\n'})
 		name, hasAttr := z.TagName()
+		conum := afterConum
+		afterConum = false
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			start := tt == html.StartTagToken
@@ -137,6 +143,8 @@ func htmlPres(body []byte) []*htmlPre {
 					skip++
 				}
 			case !start:
+			case conum && string(name) == "b":
+				skipName, skip = "b", 1
 			case string(name) == "style" || string(name) == "script":
 				skipName, skip = string(name), 1
 			case string(name) == "tr":
@@ -150,7 +158,7 @@ func htmlPres(body []byte) []*htmlPre {
 				cls := classAttr(z)
 				switch {
 				case string(name) == "span" && hasClass(cls, "linenos", "lineno", "line-number", "ln", "lnt"),
-					hasClass(cls, "conum"):
+					hasClass(cls, "conum", "boring"):
 					skipName, skip = string(name), 1
 				case string(name) == "span" && len(before) > 0:
 					for _, c := range strings.Fields(cls) {
@@ -167,7 +175,9 @@ func htmlPres(body []byte) []*htmlPre {
 				open = open[:len(open)-1]
 				skip = 0
 			case skip > 0 && string(name) == skipName:
-				skip--
+				if skip--; skip == 0 && skipName == "i" {
+					afterConum = true // only conum icons are skipped <i>s
+				}
 			}
 		case html.CommentToken:
 			if len(open) == 0 {

@@ -131,7 +131,7 @@ func TestReaderHTML(t *testing.T) {
 		{"asciidoctor", "a.html", `<div class="listingblock"><div class="content"><pre class="highlight"><code class="language-console" data-lang="console"># id -u <b class="conum">(1)</b>
 0</code></pre></div></div>`, []stepWant{{1, "# ", "id -u", "0", ""}}},
 		{"asciidoctor with rouge", "a.html", `<div class="listingblock"><div class="content"><pre class="rouge highlight"><code data-lang="console"><span class="gp"># </span>id <span class="nt">-u</span>
-0 <i class="conum" data-value="1"></i><b>(1)</b></code></pre></div></div>`, []stepWant{{1, "# ", "id -u", "0 (1)", ""}}},
+0 <i class="conum" data-value="1"></i><b>(1)</b></code></pre></div></div>`, []stepWant{{1, "# ", "id -u", "0", ""}}},
 		{"mdbook", "a.html", "<pre><code class=\"language-console hljs\"># id -u\n0\n</code></pre>", []stepWant{{1, "# ", "id -u", "0", ""}}},
 		{"mdbook attributes", "a.html", "<pre><code class=\"language-shell,hidelines=#\"># a comment\n$ ls\n</code></pre>", []stepWant{{2, "$ ", "ls", "", ""}}},
 		{"pandoc", "a.html", `<div class="sourceCode" id="cb1"><pre class="sourceCode console"><code class="sourceCode console"><span id="cb1-1"><a href="#cb1-1" aria-hidden="true" tabindex="-1"></a># id -u</span>
