@@ -7,10 +7,11 @@
 // Markdown is parsed with goldmark: fenced (``` and ~~~) and indented
 // code blocks, also inside lists, blockquotes and definition lists
 // (goldmark's extension: "Term" then ":   description"). An indented code
-// block whose first line is a fence is read as that fenced block, as
-// Python-Markdown (mkdocs) and Pandoc show a fence indented four columns
-// past a list item's text; it ends at its closing fence, or with the
-// indented block. reST is scanned here: the sourcecode, code-block and
+// block that holds a line opening a fence is read as the fenced blocks in
+// it, the text around them dropped, as Python-Markdown (mkdocs) and
+// Pandoc show a fence indented four columns past a list item's text or in
+// an admonition's indented body ("!!! note"); each ends at its closing
+// fence, or with the indented block. reST is scanned here: the sourcecode, code-block and
 // code directives (their ":option:" lines skipped), sphinx-prompt's
 // prompt directive (below) and "::" literal blocks; the tabs of a line's
 // indentation are expanded to 8-column stops to find the structure, the

@@ -84,20 +84,18 @@ func (p *parse) markdown() error {
 			})
 		}
 		if _, ok := n.(*ast.CodeBlock); ok {
-			b.lines, info = indentedFence(b.lines)
+			if parts := indentedFences(b.lines); parts != nil {
+				for _, f := range parts {
+					fb := *b
+					fb.lines, fb.line = f.lines, 0
+					if err := p.addFenced(&fb, f.info); err != nil {
+						return ast.WalkStop, err
+					}
+				}
+				return ast.WalkSkipChildren, nil
+			}
 		}
-		lang, directive, args := infoLang(info)
-		switch directive {
-		case "", "code-block", "code", "sourcecode":
-		case "prompt":
-			var a promptArgs
-			a.positional(args)
-			return ast.WalkSkipChildren, p.addPromptBlock(b, a)
-		default:
-			return ast.WalkSkipChildren, nil // a MyST directive that holds no code
-		}
-		b.lang = lang
-		return ast.WalkSkipChildren, p.addBlock(b)
+		return ast.WalkSkipChildren, p.addFenced(b, info)
 	})
 	if walkErr != nil {
 		return walkErr
@@ -132,36 +130,77 @@ func (p *parse) mdBlockOptions(n ast.Node, body []byte, li *lineCounter) (Option
 	return o, nil
 }
 
-// indentedFence reads an indented code block that holds a fence as the
-// fenced block it is to the reader. CommonMark makes a fence indented four
-// columns past a list item's content an indented code block, fence lines
-// included, while Python-Markdown (mkdocs), Pandoc and the authors who
-// indent list content by four spaces show the fenced block. It returns the
-// lines between the fences (up to the end when the fence is not closed)
-// and the info string; lines as they are when the block does not start
-// with a fence.
-func indentedFence(lines []srcLine) ([]srcLine, string) {
-	first := 0
-	for first < len(lines) && strings.TrimSpace(lines[first].text) == "" {
-		first++
+// fencedPart is a fenced block found inside an indented code block.
+type fencedPart struct {
+	lines []srcLine
+	info  string
+}
+
+// indentedFences reads an indented code block that holds fences as the
+// fenced blocks it is to the reader. CommonMark makes a fence indented
+// four columns past a list item's text, or inside a Python-Markdown
+// admonition ("!!! note" and an indented body), part of an indented code
+// block, fence lines and the prose around them included, while
+// Python-Markdown (mkdocs) and Pandoc, and the authors who indent that
+// way, show fenced blocks. It returns the lines between each opening
+// fence and its closing one (or the end of the block); nil when no line
+// of the block opens a fence, and the block is what it looks like.
+func indentedFences(lines []srcLine) []fencedPart {
+	var parts []fencedPart
+	for k := 0; k < len(lines); k++ {
+		fence, info, ok := fenceOpener(lines[k].text)
+		if !ok {
+			continue
+		}
+		end := len(lines)
+		for j := k + 1; j < len(lines); j++ {
+			t := strings.TrimSpace(lines[j].text)
+			if strings.HasPrefix(t, fence) && strings.Trim(t, fence[:1]) == "" {
+				end = j
+				break
+			}
+		}
+		parts = append(parts, fencedPart{lines[k+1 : end], info})
+		k = end
 	}
-	if first == len(lines) {
-		return lines, ""
-	}
-	open := strings.TrimLeft(lines[first].text, " ")
+	return parts
+}
+
+// fenceOpener reads a line that opens a fence: three or more "`" or "~"
+// (a "`" fence's info string holds no "`").
+func fenceOpener(t string) (fence, info string, ok bool) {
+	t = strings.TrimLeft(t, " ")
 	n := 0
-	for n < len(open) && open[n] == open[0] {
+	for n < len(t) && t[n] == t[0] {
 		n++
 	}
-	if n < 3 || open[0] != '`' && open[0] != '~' || open[0] == '`' && strings.Contains(open[n:], "`") {
-		return lines, ""
+	if n < 3 || t[0] != '`' && t[0] != '~' || t[0] == '`' && strings.Contains(t[n:], "`") {
+		return "", "", false
 	}
-	fence := open[:n]
-	for k := first + 1; k < len(lines); k++ {
-		t := strings.TrimSpace(lines[k].text)
-		if strings.HasPrefix(t, fence) && strings.Trim(t, fence[:1]) == "" {
-			return lines[first+1 : k], open[n:]
+	return t[:n], t[n:], true
+}
+
+// addFenced adds a code block with the given info string.
+func (p *parse) addFenced(b *block, info string) error {
+	lang, directive, args := infoLang(info)
+	var a promptArgs
+	a.positional(args)
+	if directive != "" {
+		// MyST directive options (":caption: x") open the body.
+		k := 0
+		for ; k < len(b.lines) && rstOptionLine.MatchString(b.lines[k].text); k++ {
+			name, val, _ := strings.Cut(b.lines[k].text[1:], ":")
+			a.option(name, strings.TrimSpace(val))
 		}
+		b.lines = b.lines[k:]
 	}
-	return lines[first+1:], open[n:]
+	switch directive {
+	case "", "code-block", "code", "sourcecode":
+	case "prompt":
+		return p.addPromptBlock(b, a)
+	default:
+		return nil // a MyST directive that holds no code
+	}
+	b.lang = lang
+	return p.addBlock(b)
 }

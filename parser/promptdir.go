@@ -15,6 +15,18 @@ type promptArgs struct {
 	lang, prompts, modifiers string
 }
 
+// option sets a directive option; others (":class:") do not matter.
+func (a *promptArgs) option(name, val string) {
+	switch name {
+	case "language":
+		a.lang = val
+	case "prompts":
+		a.prompts = val
+	case "modifiers":
+		a.modifiers = val
+	}
+}
+
 func (a *promptArgs) positional(words []string) {
 	for k, w := range words {
 		switch k {

@@ -84,6 +84,7 @@ func TestReaderMarkdown(t *testing.T) {
 		{"mistyped tag is no session", "a.md", "```consle\n$ ls\n```\n", nil},
 		{"myst code-block", "a.md", "```{code-block} console\n:caption: x\n# id -u\n0\n```\n", []stepWant{{3, "# ", "id -u", "0", ""}}},
 		{"myst note is no session", "a.md", "```{note}\n$ ls\n```\n", nil},
+		{"myst prompt by options", "a.md", "```{prompt}\n:language: bash\n:prompts: #\n\napt update\n```\n", []stepWant{{5, "# ", "apt update", "", "ignore-output"}}},
 		{"myst prompt auto", "a.md", "```{prompt} bash $ auto\n$ ls\nx\n```\n", []stepWant{{2, "$ ", "ls", "x", ""}}},
 
 		// Containers.
@@ -95,6 +96,8 @@ func TestReaderMarkdown(t *testing.T) {
 			[]stepWant{{4, "$ ", "make", "ok", ""}}},
 		{"indented fence without close", "a.md", "Text.\n\n    ~~~console\n    $ ls\n    x\n",
 			[]stepWant{{4, "$ ", "ls", "x", ""}}},
+		{"admonition body with a fence", "a.md", "!!! note \"Check\"\n\n    Run it:\n\n    ```console\n    $ make check\n    ok\n    ```\n\n    ```text\n    $ true\n    ```\n",
+			[]stepWant{{6, "$ ", "make check", "ok", ""}, {11, "$ ", "true", "", ""}}},
 		{"indented python fence is no session", "a.md", "Text.\n\n    ```python\n    $ ls\n    ```\n", nil},
 		{"definition list", "a.md", "Install\n:   Run this:\n\n    ```console\n    $ make install\n    done\n    ```\n\nUse\n:   Then:\n\n        $ tool\n        ok\n",
 			[]stepWant{{5, "$ ", "make install", "done", ""}, {12, "$ ", "tool", "ok", ""}}},

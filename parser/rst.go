@@ -100,14 +100,7 @@ func (p *parse) rst() error {
 			j := i + 1
 			for ; j < len(lines) && lines[j].indent > l.indent && rstOptionLine.MatchString(lines[j].text[lines[j].indent:]); j++ {
 				name, val, _ := strings.Cut(lines[j].text[lines[j].indent+1:], ":")
-				switch val = strings.TrimSpace(val); name {
-				case "language":
-					a.lang = val
-				case "prompts":
-					a.prompts = val
-				case "modifiers":
-					a.modifiers = val
-				}
+				a.option(name, strings.TrimSpace(val))
 			}
 			end := rstBody(lines, j, l.indent)
 			if b := p.rstBlockOf(lines[j:end], "", pending); b != nil {

@@ -40,7 +40,7 @@ func TestArticles(t *testing.T) {
 		t.Fatal(err)
 	}
 	goldens, _ := filepath.Glob(filepath.Join(dir, "*.list.json"))
-	if len(goldens) < 1 {
+	if len(goldens) < 15 {
 		t.Fatalf("%d articles with goldens in %s, want at least 15", len(goldens), dir)
 	}
 	for _, g := range goldens {
