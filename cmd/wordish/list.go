@@ -82,7 +82,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if len(doc.Sessions) == 0 {
-			fmt.Fprintf(stderr, "%s: no shell sessions found\n", path)
+			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
 		}
 		for _, s := range doc.Steps() {
 			steps = append(steps, listedStep{s.File, s.Line, s.Prompt, s.Root, s.Command, s.Expected, s.Options, s.Origin})
