@@ -35,7 +35,11 @@ func help(args []string, stdout, stderr io.Writer) int {
 		name := args[0]
 		cmd, ok := subcommands[name]
 		if !ok {
-			fmt.Fprintf(stderr, "wordish help: unknown command %q\n", name)
+			msg := fmt.Sprintf("help: unknown command %q", name)
+			if s := suggest(name, commandNames()); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			fmt.Fprintf(stderr, "wordish: %s\n", msg)
 			return exitUsage
 		}
 		if name == "help" || name == "version" {

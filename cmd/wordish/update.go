@@ -116,7 +116,12 @@ func reportUpdates(upd *runner.Updater, files []string, stderr io.Writer) int {
 			order[p] = i
 		}
 	}
-	sort.Slice(paths, func(i, j int) bool { return order[paths[i]] < order[paths[j]] })
+	sort.Slice(paths, func(i, j int) bool { // a directory's files: by path
+		if order[paths[i]] != order[paths[j]] {
+			return order[paths[i]] < order[paths[j]]
+		}
+		return paths[i] < paths[j]
+	})
 	for _, p := range paths {
 		fmt.Fprintf(stderr, "wordish update: %s: rewrote the expected output of %d step(s)\n", p, changed[p])
 	}
