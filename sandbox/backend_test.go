@@ -43,21 +43,25 @@ func eachBackend(t *testing.T, f func(t *testing.T, b Backend, tmp string)) {
 		t.Skip("no sandbox backend on this platform")
 	}
 	for _, b := range Backends() {
-		t.Run(b.Name(), func(t *testing.T) {
-			if testing.Short() {
-				t.Skip("boots a guest; skipped with -short")
-			}
-			if os.Geteuid() != 0 {
-				t.Skip("the sandbox needs root")
-			}
-			if st := status(b); !st.Usable {
-				t.Skipf("%s not usable here: %s", b.Name(), st.Reason)
-			}
-			tmp := t.TempDir()
-			t.Setenv("TMPDIR", tmp)
-			f(t, b, tmp)
-		})
+		t.Run(b.Name(), func(t *testing.T) { backendTest(t, b, f) })
 	}
+}
+
+// backendTest runs f with b, as eachBackend does.
+func backendTest(t *testing.T, b Backend, f func(t *testing.T, b Backend, tmp string)) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots a guest; skipped with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the sandbox needs root")
+	}
+	if st := status(b); !st.Usable {
+		t.Skipf("%s not usable here: %s", b.Name(), st.Reason)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	f(t, b, tmp)
 }
 
 func TestSomeBackendUsable(t *testing.T) {

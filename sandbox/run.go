@@ -283,6 +283,17 @@ func (c *console) last(n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// lastLine returns the last non-blank line of s, cut to 120 bytes, for
+// a one-line message.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n\r\t "), "\n")
+	l := strings.TrimSpace(lines[len(lines)-1])
+	if len(l) > 120 {
+		l = l[:117] + "..."
+	}
+	return l
+}
+
 // saveConsole writes a guest's console log where it outlives the run
 // (os.TempDir(), not the run directory) and returns its path.
 func saveConsole(backend, text string) (string, error) {

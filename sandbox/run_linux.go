@@ -30,7 +30,8 @@ import (
 // guardian is the guardian shell's script: $1 is the run directory, $2 the
 // lifeline's descriptor (the last one passed; the watcher closes the ones
 // before it, so it holds none of the program's pipes), the rest the
-// program's command line. SIGTERM is passed on to the program.
+// program's command line. SIGTERM is passed on to the program. When the
+// lifeline ends, the program gets SIGTERM and up to 3 s to exit.
 const guardian = `run=$1 life=$2; shift 2
 eval '"$@" </dev/null '"$life"'<&- &'
 child=$!
@@ -39,7 +40,8 @@ child=$!
 	while [ $i -lt $life ]; do eval "exec $i>&-"; i=$((i+1)); done
 	eval 'read _ <&'"$life"
 	kill -TERM $child 2>/dev/null
-	sleep 3
+	n=0
+	while kill -0 $child 2>/dev/null && [ $n -lt 30 ]; do sleep 0.1; n=$((n+1)); done
 	rm -rf "$run"
 	kill -KILL 0
 } </dev/null >/dev/null 2>&1 &

@@ -173,8 +173,11 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 		return -1, err
 	}
 
-	// pipes: the command's stdout and stderr (ssl0, ssl1), the console
-	// (con0, fd 3 in the kernel), the stop line (ssl2 input, fd 4)
+	// pipes: the command's stdout and stderr (ssl0, ssl1: fds 5 and 6 in
+	// the kernel), the console (con0, fd 3), the stop line (ssl2 input,
+	// fd 4). What linux.uml itself prints on its stdout and stderr (host
+	// side messages, an abort) goes to the console too, not to the
+	// command's output.
 	var pipes [4][2]*os.File
 	defer func() {
 		for _, p := range pipes {
@@ -207,7 +210,7 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 		"mem="+spec.Memory, "umid="+umid, "uml_dir="+run,
 		"rootfstype=hostfs", "rootflags=/", "ro", "init="+run+"/init", "quiet",
 		"con=null", "ssl=null", "con0=null,fd:3",
-		"ssl0=null,fd:1", "ssl1=null,fd:2", "ssl2=fd:4,null",
+		"ssl0=null,fd:5", "ssl1=null,fd:6", "ssl2=fd:4,null",
 		"--", run)
 	env := append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
 
@@ -217,7 +220,7 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 		conOut = io.MultiWriter(con, spec.Stderr)
 	}
 	start := time.Now()
-	g, err := startGuarded(run, argv, env, outW, errW, []*os.File{conW, stopR})
+	g, err := startGuarded(run, argv, env, conW, conW, []*os.File{conW, stopR, outW, errW})
 	if err != nil {
 		return -1, fmt.Errorf("uml: %w", err)
 	}
@@ -275,6 +278,9 @@ func umlDiagnose(console string, x xstateInfo, shim bool) string {
 	}
 	if what == "" {
 		what = "the guest reported no exit status"
+		if last := lastLine(console); last != "" {
+			what += " (its console ends: " + last + ")"
+		}
 	}
 	return what
 }
