@@ -81,6 +81,7 @@ func TestInteractiveNeedsTerminal(t *testing.T) {
 		{"update", "-i", filepath.Join(dir, "a.md")},
 		{"step", filepath.Join(dir, "a.md")},
 		{"run", "--shell-on-failure", filepath.Join(dir, "a.md")},
+		{"watch", filepath.Join(dir, "a.md")},
 	} {
 		_, stderr, code := wordish(t, args...)
 		if code != 2 || !strings.Contains(stderr, "standard input is not a terminal") {
