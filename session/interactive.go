@@ -114,14 +114,17 @@ logout() { __w_q=1; }
 }
 
 func interactLine(banner string) string {
-	return `if IFS= read -r -e -p ` + quote(banner) + `"${PWD/#"$HOME"/\~}\$ " __w_l; then
+	// readline writes the prompt and the echo to read's standard error:
+	// sent to standard output, they come in order with what the command
+	// then prints there.
+	return `if IFS= read -r -e -p ` + quote(banner) + `"${PWD/#"$HOME"/\~}\$ " __w_l 2>&1; then
   __w_st "$__w_s"
   eval "$__w_l"
   __w_s=$?
 elif [ $? -gt 128 ]; then
-  printf '\n' >&2
+  printf '\n'
 else
-  printf 'exit\n' >&2
+  printf 'exit\n'
   __w_q=1
 fi
 `

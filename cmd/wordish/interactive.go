@@ -20,7 +20,7 @@ import (
 // input is not a terminal.
 func needTerminal(what string) error {
 	if _, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err != nil {
-		return fmt.Errorf("%s reads keys from the terminal, but standard input is not a terminal", what)
+		return fmt.Errorf("%s needs a terminal (it reads keys), but standard input is not a terminal", what)
 	}
 	return nil
 }

@@ -51,12 +51,12 @@ func cmdStep(args []string) int {
 // --shell-on-failure` (not ask): the replay of run with a runner.Stepper
 // reading keys from the terminal, one document at a time.
 func replayStepping(files []string, f runFlags, ask bool, stdout, stderr io.Writer) int {
-	what := "wordish step"
+	what := "step"
 	if !ask {
-		what = "wordish run --shell-on-failure"
+		what = "run --shell-on-failure"
 	}
 	if f.sandbox != "" && f.sandbox != "host" {
-		fmt.Fprintf(stderr, "wordish: %s cannot be used with --sandbox\n", what)
+		fmt.Fprintf(stderr, "wordish: %s cannot be used with --sandbox (it needs this terminal)\n", what)
 		return exitUsage
 	}
 	if err := needTerminal(what); err != nil {
@@ -153,4 +153,8 @@ func (sp *stepper) After(r *runner.StepResult, sess *session.Session) {
 		return
 	}
 	fmt.Fprintln(sp.out, "wordish: back to the replay.")
+}
+
+func init() {
+	summaries["step"] = "replay an article one step at a time, one key per step"
 }

@@ -59,7 +59,7 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 	}
 	var choose func(*runner.DocResult) []*runner.StepResult
 	if f.interactive {
-		if err := needTerminal("wordish update -i"); err != nil {
+		if err := needTerminal("update -i"); err != nil {
 			fmt.Fprintf(stderr, "wordish: %v; run it in a terminal, or run wordish update without -i to accept every change\n", err)
 			return exitUsage
 		}
