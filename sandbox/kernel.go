@@ -118,7 +118,7 @@ func qemuLoadKernel(ctx context.Context) (*qemuKernel, error) {
 	}
 	k.Initrd = filepath.Join(k.Dir, "initrd-"+qemuInitrdKey()+".cpio")
 	if _, err := os.Stat(k.Initrd); err != nil {
-		unlock, err := qemuLock(ctx)
+		unlock, err := qemuLock(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +141,7 @@ func qemuEnsureKernel(ctx context.Context, w io.Writer) (*qemuKernel, error) {
 	if err == nil || !errors.Is(err, errNoKernel) {
 		return k, err
 	}
-	unlock, err := qemuLock(ctx)
+	unlock, err := qemuLock(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func qemuLoadKernelUnlocked() (string, error) {
 
 // qemuLock takes the cache's lock, waiting for another builder as long as
 // ctx allows; the returned function releases it.
-func qemuLock(ctx context.Context) (func(), error) {
+func qemuLock(ctx context.Context, w io.Writer) (func(), error) {
 	dir := qemuCacheDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("qemu: cache: %w", err)
@@ -181,7 +181,7 @@ func qemuLock(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("qemu: cache: %w", err)
 	}
-	for {
+	for try := 0; ; try++ {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
 			return func() { f.Close() }, nil
@@ -189,6 +189,9 @@ func qemuLock(ctx context.Context) (func(), error) {
 		if err != unix.EWOULDBLOCK && err != unix.EINTR {
 			f.Close()
 			return nil, fmt.Errorf("qemu: locking %s: %w", f.Name(), err)
+		}
+		if try == 0 && w != nil {
+			fmt.Fprintf(w, "wordish: qemu: waiting for another wordish to prepare the cache in %s\n", dir)
 		}
 		select {
 		case <-ctx.Done():

@@ -339,7 +339,7 @@ func qemuEnsureSnapshot(ctx context.Context, c qemuConfig, w io.Writer, wait boo
 	}
 	var unlock func()
 	if wait {
-		u, err := qemuLock(ctx)
+		u, err := qemuLock(ctx, w)
 		if err != nil {
 			return "", err
 		}

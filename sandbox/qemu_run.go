@@ -298,8 +298,10 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	if err := os.WriteFile(filepath.Join(run, "init"), []byte(init2), 0o755); err != nil {
 		return -1, err
 	}
-	var notes io.Writer = io.Discard // Stderr is the command's; Prepare shows these
-	if spec.Verbose {
+	// Stderr is the command's: the saved guest is noted there only when
+	// asked to prepare (or Verbose), like the download
+	var notes io.Writer = io.Discard
+	if spec.Verbose || spec.Install {
 		notes = spec.Stderr
 	}
 	snap, serr := qemuEnsureSnapshot(ctx, cfg, notes, false)
