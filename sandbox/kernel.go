@@ -147,13 +147,64 @@ func qemuEnsureKernel(ctx context.Context, w io.Writer) (*qemuKernel, error) {
 	}
 	if _, err := qemuLoadKernelUnlocked(); err != nil {
 		// still none: this process builds it
-		if err := qemuFetchKernel(ctx, w); err != nil {
+		pkg, err := qemuKernelPackage(ctx)
+		if err == nil {
+			err = qemuFetchKernel(ctx, pkg, w)
+		}
+		if err != nil {
 			unlock()
 			return nil, err
 		}
 	}
 	unlock()
 	return qemuLoadKernel(ctx)
+}
+
+// qemuUpdateKernel is qemuEnsureKernel for Prepare: it also asks apt
+// which kernel package is the current one, fetches it if the cache has
+// another, and then removes the others. (Runs never ask apt: that takes
+// about a second.)
+func qemuUpdateKernel(ctx context.Context, w io.Writer) (*qemuKernel, error) {
+	pkg, err := qemuKernelPackage(ctx)
+	if err != nil {
+		if k, lerr := qemuLoadKernel(ctx); lerr == nil {
+			return k, nil // offline, say: the cached one will do
+		}
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, "apt-get", "-q", "--print-uris", "download", pkg).Output()
+	f := strings.Fields(string(out))
+	if err != nil || len(f) < 2 || !strings.HasSuffix(f[1], ".deb") {
+		return qemuEnsureKernel(ctx, w)
+	}
+	want := qemuKernelDirName(f[1])
+	unlock, err := qemuLock(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	dir := qemuCacheDir()
+	cur, _ := qemuLoadKernelUnlocked()
+	if filepath.Base(cur) != want {
+		if err := qemuFetchKernel(ctx, pkg, w); err != nil {
+			return nil, err
+		}
+	}
+	// older kernels (and builds a killed wordish left) go
+	old, _ := filepath.Glob(filepath.Join(dir, "kernel-*"))
+	builds, _ := filepath.Glob(filepath.Join(dir, "build-*"))
+	for _, o := range append(old, builds...) {
+		if filepath.Base(o) != want {
+			os.RemoveAll(o)
+		}
+	}
+	unlock()
+	return qemuLoadKernel(ctx)
+}
+
+// qemuKernelDirName names the cache directory of a kernel package file.
+func qemuKernelDirName(deb string) string {
+	return fmt.Sprintf("kernel-%s-v%d", strings.TrimSuffix(filepath.Base(deb), ".deb"), kernelLayout)
 }
 
 // qemuLoadKernelUnlocked tells whether the current kernel is there.
@@ -236,13 +287,9 @@ func qemuKernelPackage(ctx context.Context) (string, error) {
 
 // qemuFetchKernel downloads and unpacks the kernel into the cache and
 // makes it current. The caller holds the lock.
-func qemuFetchKernel(ctx context.Context, w io.Writer) error {
+func qemuFetchKernel(ctx context.Context, pkg string, w io.Writer) error {
 	if w == nil {
 		w = io.Discard
-	}
-	pkg, err := qemuKernelPackage(ctx)
-	if err != nil {
-		return err
 	}
 	dir := qemuCacheDir()
 	tmp, err := os.MkdirTemp(dir, "build-")
@@ -273,7 +320,7 @@ func qemuFetchKernel(ctx context.Context, w io.Writer) error {
 	}
 	st, _ := os.Stat(debs[0])
 	fmt.Fprintf(w, "wordish: qemu: downloaded %.1f MB in %.1f s; unpacking\n", float64(st.Size())/1e6, time.Since(start).Seconds())
-	name := fmt.Sprintf("kernel-%s-v%d", strings.TrimSuffix(filepath.Base(debs[0]), ".deb"), kernelLayout)
+	name := qemuKernelDirName(debs[0])
 	kd := filepath.Join(tmp, "k")
 	if err := qemuUnpackKernel(ctx, debs[0], kd); err != nil {
 		return fmt.Errorf("qemu: unpacking %s: %w", filepath.Base(debs[0]), err)

@@ -127,9 +127,18 @@ func (q *qemuBackend) Prepare(ctx context.Context, w io.Writer) error {
 			return fmt.Errorf("qemu: %w", err)
 		}
 	}
-	k, err := qemuEnsureKernel(ctx, w)
+	k, err := qemuUpdateKernel(ctx, w)
 	if err != nil {
 		return err
+	}
+	// an install starts afresh: initramfs files of other wordish versions
+	// go, and a saved guest that failed once is tried again
+	stale, _ := filepath.Glob(filepath.Join(k.Dir, "initrd-*.cpio"))
+	failed, _ := filepath.Glob(filepath.Join(k.Dir, "snapshot-*.failed"))
+	for _, f := range append(stale, failed...) {
+		if f != k.Initrd {
+			os.Remove(f)
+		}
 	}
 	a := q.chooseAccel(ctx, k)
 	cfg := q.config(k, a, "1024M", nil)

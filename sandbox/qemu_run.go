@@ -400,7 +400,8 @@ func qemuResume(ctx context.Context, l *qemuLaunch) string {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		fmt.Fprintf(l.ctl, "go %d %s end\n", time.Now().Unix(), hex.EncodeToString(rnd))
+		// the guest sets whole seconds: the nearest one is at most 0.5 s off
+		fmt.Fprintf(l.ctl, "go %d %s end\n", time.Now().Add(500*time.Millisecond).Unix(), hex.EncodeToString(rnd))
 		select {
 		case <-resumed:
 			return ""
