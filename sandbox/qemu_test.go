@@ -29,7 +29,7 @@ func TestQemuArgs(t *testing.T) {
 	args := qemuArgs(c)
 	join := strings.Join(args, " ")
 	for _, want := range []string{
-		"-accel tcg,thread=single -cpu max", "-m 1024M", "-kernel /cache/kernel-x/vmlinux", "-initrd /cache/kernel-x/initrd-abc.cpio",
+		"-accel tcg,thread=single -cpu Westmere", "-m 1024M", "-kernel /cache/kernel-x/vmlinux", "-initrd /cache/kernel-x/initrd-abc.cpio",
 		"-no-reboot", "-nodefaults",
 		"-chardev file,id=con,path=/dev/fd/3", "-chardev file,id=so,path=/dev/fd/4", "-chardev file,id=se,path=/dev/fd/5",
 		"-chardev pipe,id=ctl,path=/tmp/wordish-vm-1/ctl",
