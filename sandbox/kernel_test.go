@@ -174,7 +174,7 @@ func TestQemuCacheDir(t *testing.T) {
 // locks belong to the open file), and a waiter gives up with its context.
 func TestQemuLock(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	unlock, err := qemuLock(context.Background())
+	unlock, err := qemuLock(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestQemuLock(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if _, err := qemuLock(ctx); err == nil || !strings.Contains(err.Error(), "another wordish") {
+	if _, err := qemuLock(ctx, nil); err == nil || !strings.Contains(err.Error(), "another wordish") {
 		t.Errorf("waiting past the context: err = %v", err)
 	}
 	unlock()
