@@ -110,6 +110,13 @@ func (q *qemuBackend) Check(ctx context.Context) Status {
 	return Status{Usable: true, Reason: q.chooseAccel(ctx, k).Reason}
 }
 
+// Version names what the backend runs, for the cache of the automatic
+// choice: qemu's version and the cached kernel and initramfs.
+func (*qemuBackend) Version() string {
+	cur, _ := os.ReadFile(filepath.Join(qemuCacheDir(), "current"))
+	return qemuVersion() + "; " + strings.TrimSpace(string(cur)) + "; initrd " + qemuInitrdKey()
+}
+
 func (*qemuBackend) Missing() []string {
 	return missingPackages(qemuPackages, map[string]string{
 		"qemu-system-x86": "/usr/bin/" + qemuBinary, "busybox-static": "/bin/busybox", "xz-utils": "/usr/bin/xz"})
