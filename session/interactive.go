@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"syscall"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -41,15 +44,30 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	if err != nil {
 		return fmt.Errorf("session: %s is not a terminal: %w", tty.Name(), err)
 	}
-	if ws, err := pty.GetsizeFull(tty); err == nil {
-		for _, sl := range s.slaves {
-			pty.Setsize(sl, ws)
-		}
-		defer func() {
+	// The session's terminals take the user's size, and follow it when
+	// the window is resized (the kernel then tells their foreground job).
+	resize := func() {
+		if ws, err := pty.GetsizeFull(tty); err == nil {
 			for _, sl := range s.slaves {
-				pty.Setsize(sl, &pty.Winsize{Rows: 24, Cols: 80})
+				pty.Setsize(sl, ws)
 			}
-		}()
+		}
+	}
+	resize()
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	defer func() {
+		signal.Stop(winch)
+		for _, sl := range s.slaves {
+			pty.Setsize(sl, &pty.Winsize{Rows: 24, Cols: 80})
+		}
+	}()
+	onResize := func() {
+		select {
+		case <-winch:
+			resize()
+		default:
+		}
 	}
 	// Keys as they are typed; output processing stays on, since the
 	// session's terminals do not turn "\n" into "\r\n".
@@ -83,9 +101,14 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	if s.slow {
 		end = "__w_endp"
 	}
+	// bash names the sourced file and a line in its error messages; an
+	// interactive bash says "bash: ", as the batches' messages are
+	// rewritten (best effort here too: a message cut between two reads
+	// keeps the file's name).
+	errPrefix := regexp.MustCompile(regexp.QuoteMeta(filepath.Join(s.priv, "ii")+": ") + `line [0-9]+: `)
 	run := func(name string) (int, error) {
 		s.ctl.WriteString(". " + quote(filepath.Join(s.priv, name)) + "\n" + end + " \"${__w_q:-0}\" " + s.nonce + " i\n")
-		return s.proxy(ttyFd, []byte("\x1e"+s.nonce+":Ei:"))
+		return s.proxy(ttyFd, []byte("\x1e"+s.nonce+":Ei:"), errPrefix, onResize)
 	}
 	if _, err := run("is"); err != nil {
 		return err
@@ -138,13 +161,14 @@ unset __w_ot __w_is __w_q __w_l
 // proxy copies keys from the user's terminal to the session's, and both
 // of the session's terminals to the user's, until an end marker (prefix,
 // a number, "\x1e") has come on both (it is not shown) or the shell dies;
-// it returns the marker's number.
-func (s *Session) proxy(ttyFd int, prefix []byte) (int, error) {
+// it returns the marker's number. tick runs at least every 100 ms.
+func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick func()) (int, error) {
 	var carry [2][]byte
 	var ended [2]bool
 	status := 0
 	buf := make([]byte, 32<<10)
 	for !(ended[0] && ended[1]) {
+		tick()
 		select {
 		case <-s.dead:
 			return -1, errors.New("session: the shell ended while it was handed over")
@@ -173,6 +197,9 @@ func (s *Session) proxy(ttyFd int, prefix []byte) (int, error) {
 			show, carry[st], n0, ended[st] = cutMarker(data, prefix)
 			if st == 0 && ended[st] {
 				status = n0
+			}
+			if st == 1 {
+				show = errPrefix.ReplaceAll(show, []byte(s.shellName+": "))
 			}
 			writeAll(ttyFd, show)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,13 @@ func TestInteract(t *testing.T) {
 			u.master.WriteString("cd /tmp; FOO=1; g() { echo g$1; }; echo typed $x\r")
 			u.waitFor(t, "typed 1")
 			u.waitFor(t, "(test) /tmp$ ")
+			pty.Setsize(u.slave, &pty.Winsize{Rows: 33, Cols: 111})
+			syscall.Kill(os.Getpid(), syscall.SIGWINCH) // as the terminal would
+			time.Sleep(300 * time.Millisecond)
+			u.master.WriteString("echo size $(stty size)\r")
+			u.waitFor(t, "size 33 111")
+			u.master.WriteString("nosuchcommand\r")
+			u.waitFor(t, "bash: nosuchcommand: command not found")
 			u.master.WriteString(leave)
 			select {
 			case err := <-done:
