@@ -191,3 +191,45 @@ func TestHTMLReporter(t *testing.T) {
 		t.Errorf("articles not in plan order (a at %d, b at %d)", a, b)
 	}
 }
+
+// FuzzHTMLReport: whatever the article and the output hold, the page has
+// no element or attribute that could run code.
+func FuzzHTMLReport(f *testing.F) {
+	f.Add("# T <script>x</script>\n\n```console\n$ echo '</pre>'\n</pre>\n```\n", "<script>alert(1)</script>\n</pre>")
+	f.Add("[a](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n```console\n$ x\n```\n", "\x1b[31m<b onclick=x>\n")
+	f.Add("<div onmouseover=\"x\">\n\n```console\n$ echo\n```\n\n</div>\n", "&lt;&#x3c;")
+	f.Fuzz(func(t *testing.T, article, output string) {
+		doc, err := parser.Parse("a.md", []byte(article), parser.Config{})
+		if err != nil {
+			return
+		}
+		res := &DocResult{Path: "a.md", Doc: doc}
+		for i, s := range doc.Steps() {
+			r := &StepResult{Step: s, Outcome: []Outcome{Passed, Failed, Errored, Skipped, NotRun}[i%5],
+				Actual: output, Merged: output, Reason: output}
+			if r.Outcome == Failed {
+				r.Diff = UnifiedDiff(NormLines(s.Expected), NormLines(output), nil)
+			}
+			res.Steps = append(res.Steps, r)
+		}
+		var buf bytes.Buffer
+		if err := WriteHTML(&buf, []*DocResult{res}); err != nil {
+			t.Fatal(err)
+		}
+		page, err := goquery.NewDocumentFromReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := page.Find("script, iframe, object, embed, style:not(head style), form, base, meta[http-equiv]").Length(); n > 0 {
+			t.Errorf("%d active elements in the page:\n%s", n, buf.String())
+		}
+		page.Find("*").Each(func(_ int, e *goquery.Selection) {
+			for _, a := range e.Nodes[0].Attr {
+				v := strings.ToLower(strings.TrimSpace(a.Val))
+				if strings.HasPrefix(a.Key, "on") || ((a.Key == "href" || a.Key == "src") && (strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || strings.HasPrefix(v, "data:text"))) {
+					t.Errorf("attribute %s=%q on <%s>", a.Key, a.Val, e.Nodes[0].Data)
+				}
+			}
+		})
+	})
+}
