@@ -84,7 +84,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.shard, "shard", "replay only shard `K/N` of the documents (a deterministic split, balanced by steps or by --shard-timing)")
 	fs.StringVar(&f.shardTiming, "shard-timing", "", "balance --shard by the durations in `FILE`, a previous --json or --junit report")
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "replay up to `N` documents in parallel")
-	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE` (- = standard output)")
+	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE`; - = standard output, and then no text report (gotestsum --raw-command -- wordish run --json - ...)")
 	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
 	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
