@@ -17,8 +17,8 @@ package sandbox
 //	    vmlinuz, vmlinux, config, modules/ (a /lib/modules/KV tree), release
 //	    initrd-HASH.cpio          the initramfs for this wordish's init script
 //	    snapshot-HASH             saved just-booted guests (qemu.go)
+//	    kvm-probe-HASH            whether KVM boots it, per host kernel
 //	empty/                        what unused share slots point at
-//	logs/                         console logs of failed runs
 //
 // Everything is built in a temporary directory beside its final place and
 // renamed into place, under the lock, so concurrent first runs neither

@@ -221,8 +221,8 @@ func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
 	tmp := snap + ".new"
 	defer os.Remove(tmp)
 	// migrate without -d holds the monitor until it is done, so quit
-	// can follow at once
-	fmt.Fprintf(l.mon, "migrate \"exec:cat > %s\"\nquit\n", qemuShellQuote(tmp))
+	// can follow at once (exec: runs sh -c)
+	fmt.Fprintf(l.mon, "migrate \"exec:cat > %s\"\nquit\n", shellQuote(tmp))
 	select {
 	case <-l.g.exited:
 	case <-ctx.Done():
@@ -232,11 +232,6 @@ func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
 		return fmt.Errorf("qemu saved nothing: %s", qemuSays())
 	}
 	return os.Rename(tmp, snap)
-}
-
-// qemuShellQuote quotes s for sh (qemu's exec: migration runs sh -c).
-func qemuShellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Run runs spec.Argv in a fresh qemu guest (see qemu.go and Backend).
@@ -334,7 +329,7 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 		mode = "resumed"
 		rc := cfg
 		rc.Snap = true
-		if l, err = qemuStartLaunch(rc, conOut, spec.Stdout, spec.Stderr, false, "-incoming", "exec:cat "+qemuShellQuote(snap)); err != nil {
+		if l, err = qemuStartLaunch(rc, conOut, spec.Stdout, spec.Stderr, false, "-incoming", "exec:cat "+shellQuote(snap)); err != nil {
 			return -1, err
 		}
 		now := time.Now()
