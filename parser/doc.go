@@ -11,19 +11,23 @@
 // it, the text around them dropped, as Python-Markdown (mkdocs) and
 // Pandoc show a fence indented four columns past a list item's text or in
 // an admonition's indented body ("!!! note"); each ends at its closing
-// fence, or with the indented block. reST is scanned here: the sourcecode, code-block and
-// code directives (their ":option:" lines skipped), sphinx-prompt's
-// prompt directive (below) and "::" literal blocks; the tabs of a line's
+// fence, or with the indented block.
+//
+// reST is scanned here: the sourcecode, code-block and code directives
+// (their ":option:" lines skipped), sphinx-prompt's prompt directive
+// (below) and "::" literal blocks (whose language is that of the last
+// ".. highlight:: LANG" when it is a shell's); the tabs of a line's
 // indentation are expanded to 8-column stops to find the structure, the
-// tabs after it are text and stay. HTML is read with goquery: every
-// <pre>, highlighting markup stripped, entities decoded, <br> as a
-// newline, line numbers counted in the HTML source. What a reader does
-// not see is dropped (line numbers: Sphinx's "linenos", Hugo's "ln",
-// Zola's first table cell; Asciidoctor's "conum" callouts; mdBook's
-// hidden "boring" lines, shown only on request; style sheets
-// and scripts inside the <pre>) and what CSS shows is added: the text of
-// a "span.CLASS:before { content: "..." }" rule before each such span
-// (sphinx-prompt's prompts).
+// tabs after it are text and stay.
+//
+// HTML is read with goquery: every <pre>, highlighting markup stripped,
+// entities decoded, <br> as a newline, line numbers counted in the HTML
+// source. What a reader does not see is dropped (line numbers: Sphinx's
+// "linenos", Hugo's "ln", Zola's first table cell; Asciidoctor's "conum"
+// callouts; mdBook's hidden "boring" lines, shown only on request; style
+// sheets and scripts inside the <pre>) and what CSS shows is added: the
+// text of a "span.CLASS:before { content: "..." }" rule before each such
+// span (sphinx-prompt's prompts).
 //
 // # Languages
 //
@@ -36,8 +40,8 @@
 // language is in a "language-X" or "lang-X" class of the <code> or <pre>
 // (what follows a "," is dropped), a "highlight-X" class of an ancestor
 // (Sphinx, GitHub), a shell's bare name among the classes (Pandoc's
-// "sourceCode console") or a data-lang attribute (Asciidoctor with
-// Rouge, Zola).
+// "sourceCode console") or a data-lang or data-language attribute
+// (Asciidoctor with Rouge, Zola, Astro).
 //
 // A block tagged console, shell-session, sh-session or terminal is a
 // session. A block tagged sh, bash, shell or zsh, an untagged block and a

@@ -43,8 +43,11 @@ func fuzzParse(t *testing.T, ext string, src []byte) {
 	}
 }
 
+// seedCases are the rule cases every fuzzer starts from.
+func seedCases() []ruleCase { return append(append([]ruleCase{}, ruleCases...), readerCases...) }
+
 func FuzzMarkdown(f *testing.F) {
-	for _, c := range ruleCases {
+	for _, c := range seedCases() {
 		s, _ := mdDoc(c.lang, c.body)
 		f.Add([]byte(s))
 	}
@@ -52,7 +55,7 @@ func FuzzMarkdown(f *testing.F) {
 }
 
 func FuzzRST(f *testing.F) {
-	for _, c := range ruleCases {
+	for _, c := range seedCases() {
 		s, _ := rstDoc(c.lang, c.body)
 		f.Add([]byte(s))
 	}
@@ -60,7 +63,7 @@ func FuzzRST(f *testing.F) {
 }
 
 func FuzzHTML(f *testing.F) {
-	for _, c := range ruleCases {
+	for _, c := range seedCases() {
 		s, _ := htmlDoc(c.lang, c.body)
 		f.Add([]byte(s))
 	}
@@ -70,7 +73,7 @@ func FuzzHTML(f *testing.F) {
 // FuzzSplit drives the step splitter directly with a block body and a
 // language.
 func FuzzSplit(f *testing.F) {
-	for _, c := range ruleCases {
+	for _, c := range seedCases() {
 		f.Add(c.lang, c.body)
 	}
 	f.Fuzz(func(t *testing.T, lang, body string) {
@@ -111,7 +114,7 @@ func watchdog() func() {
 // FuzzQuickScan checks the quick scan against the bash parser: when the
 // scan says a command is complete, the parser must not want more lines.
 func FuzzQuickScan(f *testing.F) {
-	for _, c := range ruleCases {
+	for _, c := range seedCases() {
 		f.Add(c.body)
 	}
 	for _, s := range []string{`echo $'don\'t'`, `echo "${x:-"a b"}"`, "a |&", "a \\", "echo 'a\nb'", "if true\nthen :\nfi"} {
@@ -137,7 +140,7 @@ func FuzzQuickScan(f *testing.F) {
 // the parser at every line: on valid shell, both end commands at the same
 // line.
 func FuzzCommandEnd(f *testing.F) {
-	for _, c := range ruleCases {
+	for _, c := range seedCases() {
 		f.Add(c.body)
 	}
 	f.Add("f () {\n  a\n  b\n}\nout")

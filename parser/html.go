@@ -255,7 +255,8 @@ func hasClass(cls string, names ...string) bool {
 // MkDocs), "highlight-X" (Sphinx), "highlight-source-X"
 // and "highlight-text-X" (GitHub), a shell language's bare name (Pandoc's
 // "sourceCode console", "<pre class="console">"), and in a data-lang
-// attribute (Asciidoctor with Rouge or Pygments, Zola). What follows a ","
+// or data-language attribute (Asciidoctor with Rouge or Pygments, Zola,
+// Astro). What follows a ","
 // is an attribute ("language-shell,hidelines=#").
 func htmlLang(pre *goquery.Selection) string {
 	code := pre.Children().Filter("code")
@@ -282,8 +283,10 @@ func htmlLang(pre *goquery.Selection) string {
 		if s.Length() == 0 {
 			continue
 		}
-		if l, ok := s.First().Attr("data-lang"); ok && l != "" {
-			return cutAttrs(l)
+		for _, a := range []string{"data-lang", "data-language"} {
+			if l, ok := s.First().Attr(a); ok && l != "" {
+				return cutAttrs(l)
+			}
 		}
 	}
 	return ""

@@ -118,6 +118,8 @@ func TestReaderRST(t *testing.T) {
 		{"prompt default language is bash", "a.rst", ".. prompt:: bash\n\n   ls\n", []stepWant{{3, "$ ", "ls", "", "ignore-output"}}},
 		{"prompt python is no session", "a.rst", ".. prompt:: python >>>\n\n   print(1)\n", nil},
 		{"prompt text without prompt is no session", "a.rst", ".. prompt::\n\n   $ ls\n", nil},
+		{"highlight bash makes hash lines comments", "a.rst", ".. highlight:: bash\n\nRun::\n\n   # as root\n   $ ls\n\n.. highlight:: python\n\nThen::\n\n   # id -u\n   0\n",
+			[]stepWant{{6, "$ ", "ls", "", ""}, {12, "# ", "id -u", "0", ""}}},
 		{"tabs after the indentation stay", "a.rst", "::\n\n    $ printf 'a\\tb\\n'\n    a\tb\n     x\ty\n", []stepWant{{3, "$ ", "printf 'a\\tb\\n'", "a\tb\n x\ty", ""}}},
 	})
 	doc, err := Parse("a.rst", []byte(".. prompt:: bash $\n\n   ls\n"), Config{})
@@ -149,6 +151,8 @@ func TestReaderHTML(t *testing.T) {
 		{"hugo line numbers", "a.html", `<div class="highlight"><pre tabindex="0" class="chroma"><code class="language-console" data-lang="console"><span class="line"><span class="ln">1</span><span class="cl"># id -u
 </span></span><span class="line"><span class="ln">2</span><span class="cl">0
 </span></span></code></pre></div>`, []stepWant{{1, "# ", "id -u", "0", ""}}},
+		{"astro data-language", "a.html", "<pre class=\"astro-code\" data-language=\"console\"><code># id -u\n0</code></pre>", []stepWant{{1, "# ", "id -u", "0", ""}}},
+		{"vitepress wrapper", "a.html", "<div class=\"language-sh vp-adaptive-theme\"><button title=\"Copy Code\" class=\"copy\"></button><span class=\"lang\">sh</span><pre class=\"shiki\"><code><span class=\"line\"># a comment</span>\n<span class=\"line\">$ ls</span></code></pre></div>", []stepWant{{2, "$ ", "ls", "", ""}}},
 		{"jekyll", "a.html", `<div class="language-bash highlighter-rouge"><div class="highlight"><pre class="highlight"><code><span class="c"># a comment</span>
 <span class="nv">$ </span>ls
 </code></pre></div></div>`, []stepWant{{2, "$ ", "ls", "", ""}}},

@@ -19,6 +19,7 @@ var (
 	rstOptionLine    = regexp.MustCompile(`^:[^:\s][^:]*:`)
 	rstWordish       = regexp.MustCompile(`^\.\.\s+wordish:(.*)$`)
 	rstPrompt        = regexp.MustCompile(`^\.\.\s+prompt::(.*)$`)
+	rstHighlight     = regexp.MustCompile(`^\.\.\s+highlight::\s*(\S*)`)
 )
 
 func rstLines(b []byte) []rstLine {
@@ -77,6 +78,9 @@ func expandTabs(s string) string {
 func (p *parse) rst() error {
 	lines := rstLines(p.doc.Source)
 	var pending Options
+	// The language of "::" literal blocks, set by ".. highlight:: LANG";
+	// only a shell language changes how they read.
+	literalLang := ""
 	for i := 0; i < len(lines); {
 		l := lines[i]
 		if l.indent < 0 {
@@ -92,6 +96,13 @@ func (p *parse) rst() error {
 				return p.errorf(l.num, "%v", err)
 			}
 			pending = o
+			i++
+			continue
+		} else if m := rstHighlight.FindStringSubmatch(t); m != nil {
+			literalLang = ""
+			if k := classify(m[1]); k == kindSession || k == kindScript {
+				literalLang = m[1]
+			}
 			i++
 			continue
 		} else if m := rstPrompt.FindStringSubmatch(t); m != nil {
@@ -136,7 +147,7 @@ func (p *parse) rst() error {
 				}
 				if k < len(lines) && lines[k].indent > l.indent {
 					end := rstBody(lines, j, l.indent)
-					if err := p.rstBlock(lines[j:end], "", pending); err != nil {
+					if err := p.rstBlock(lines[j:end], literalLang, pending); err != nil {
 						return err
 					}
 					pending = Options{}

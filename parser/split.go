@@ -616,13 +616,14 @@ func continues(last, prev byte) bool {
 }
 
 // isKeywordAt reports whether s starts with a word that opens or goes on
-// with a compound command.
+// with a compound command; the word ends at a blank or an operator ("if>x"
+// is "if" and a redirection).
 func isKeywordAt(s string) bool {
 	n := 0
 	for n < len(s) && s[n] >= 'a' && s[n] <= 'z' {
 		n++
 	}
-	if n < 2 || n < len(s) && !strings.ContainsRune(" \t;&|", rune(s[n])) {
+	if n < 2 || n < len(s) && !strings.ContainsRune(" \t;&|<>()", rune(s[n])) {
 		return false
 	}
 	switch s[:n] {
