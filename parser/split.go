@@ -141,7 +141,7 @@ func (p *parse) split(b *block) ([]*Step, error) {
 		}
 		outEnd := trimBlank(lines, outStart, i)
 		if !bareHash {
-			outEnd = trimBlank(lines, outStart, annotationStart(lines, outStart, outEnd, i < n))
+			outEnd = trimBlank(lines, outStart, annotationStart(lines, outStart, outEnd, i < n, kind == kindScript))
 		}
 		command := strings.Join(cmd, "\n")
 		if strings.TrimSpace(command) == "" {
@@ -238,18 +238,19 @@ func (p *parse) hashRunIsOutput(run []srcLine) bool {
 
 // annotationStart returns where the output lines[start:end] of a command
 // in a block with "$"-style prompts really ends: before a run of "#"
-// lines after a blank line that leads straight into the next prompt
-// (prompted says one follows), which is the author's comment on the next
-// command, or before an exercise marker after a blank line ("#####
+// lines that leads straight into the next prompt (prompted says one
+// follows) and comes after a blank line or, in a script block (sh, bash:
+// script says so), right after the command, which is the author's
+// comment on the next command, or before an exercise marker after a blank line ("#####
 // add your solution here", "# expected output"), which introduces text
 // that no command printed.
-func annotationStart(lines []srcLine, start, end int, prompted bool) int {
+func annotationStart(lines []srcLine, start, end int, prompted, script bool) int {
 	if prompted {
 		k := end
 		for k > start && isCommentLine(lines[k-1].text) {
 			k--
 		}
-		if k < end && k > start && lines[k-1].text == "" {
+		if k < end && (k == start && script || k > start && lines[k-1].text == "") {
 			end = k
 		}
 	}
