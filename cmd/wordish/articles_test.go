@@ -102,3 +102,29 @@ func TestArticles(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSessions: run and list say which files hold no session, on stderr,
+// and count them as 0 steps with the usual status.
+func TestNoSessions(t *testing.T) {
+	bin := buildWordish(t)
+	dir := filepath.Join("..", "..", "fixtures", "articles")
+	for _, args := range [][]string{{"run"}, {"list"}, {"list", "--json"}} {
+		cmd := exec.Command(bin, append(args, "typo-fence.md", "release-notes.txt", "rust-readme.md")...)
+		if args[0] == "run" {
+			cmd.Args = append(cmd.Args[:2], "typo-fence.md", "release-notes.txt") // rust-readme.md would install things
+		}
+		cmd.Dir = dir
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Run(); err != nil {
+			t.Errorf("%v: %v\n%s", args, err, e.String())
+		}
+		want := "typo-fence.md: no shell sessions found\nrelease-notes.txt: no shell sessions found\n"
+		if e.String() != want {
+			t.Errorf("%v: stderr %q, want %q", args, e.String(), want)
+		}
+		if args[0] == "run" && !strings.Contains(o.String(), "0 passed, 0 failed") {
+			t.Errorf("run: no summary of 0 steps:\n%s", o.String())
+		}
+	}
+}
