@@ -83,7 +83,11 @@
 //   - in a block tagged sh, bash, shell or zsh (a script, where "#" starts
 //     comments), "# " lines are never prompts;
 //   - otherwise (console-like, text and untagged blocks whose only prompts
-//     are bare "#"), "# " lines are root prompts, except in output (below).
+//     are bare "#"), "# " lines are root prompts, except in output (below);
+//   - and never when the text after "# " starts with a capital letter
+//     ("# Now restart it", "# This file is managed by Puppet"): commands
+//     are written in lower case, sentences are not; a first word holding
+//     "=" ("# LANG=C sort") is a command all the same.
 //
 // # Commands and output
 //

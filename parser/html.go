@@ -204,8 +204,8 @@ func htmlPres(body []byte) []*htmlPre {
 	}
 }
 
-// cssBefore finds the "span.CLASS:before { content: "TEXT" }" rules of a
-// page's style sheets: sphinx-prompt shows its prompts that way, so that
+// cssBefore finds the "span.CLASS:before { content: "TEXT" }" rules (or
+// ".CLASS::before") of a page's style sheets, which apply to spans: sphinx-prompt shows its prompts that way, so that
 // copying a command leaves them behind, and a reader still sees them.
 func cssBefore(body []byte) map[string]string {
 	if !bytes.Contains(body, []byte(":before")) {
@@ -220,7 +220,7 @@ func cssBefore(body []byte) map[string]string {
 	return m
 }
 
-var cssBeforeRule = regexp.MustCompile(`span\.([A-Za-z0-9_-]+)::?before\s*\{\s*content:\s*"((?:[^"\\\n]|\\.)*)"`)
+var cssBeforeRule = regexp.MustCompile(`(?:^|[\s,}>;])(?:span)?\.([A-Za-z0-9_-]+)::?before\s*\{\s*content:\s*"((?:[^"\\\n]|\\.)*)"`)
 
 // htmlDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
 var htmlDirective = regexp.MustCompile(`^\s*wordish:((?s).*?)\s*$`)

@@ -44,6 +44,9 @@ func (ps *promptSet) match(line string, bareHash bool) (prompt string, bare, ok 
 	}
 	prompt = line[:n]
 	if strings.TrimRight(prompt, " ") == "#" {
+		if isProseComment(line[n:]) {
+			return "", false, false
+		}
 		if !bareHash {
 			return "", true, false
 		}
@@ -255,4 +258,16 @@ var zshContWords = map[string]bool{
 	"cursh": true, "array": true, "quote": true, "dquote": true, "bquote": true,
 	"cmdsubst": true, "mathsubst": true, "elif-then": true, "heredoc": true,
 	"heredocd": true, "brace": true, "braceparam": true, "always": true,
+}
+
+// isProseComment reports the text after a bare "# " that starts like a
+// sentence, not a command: a capital letter ("# Now install it"), in a
+// first word that is no variable assignment ("# LANG=C sort" is a
+// command). Commands are written in lower case.
+func isProseComment(t string) bool {
+	if t == "" || t[0] < 'A' || t[0] > 'Z' {
+		return false
+	}
+	w, _, _ := strings.Cut(t, " ")
+	return !strings.Contains(w, "=")
 }

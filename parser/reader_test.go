@@ -62,6 +62,11 @@ var readerCases = []ruleCase{
 	{name: "root session with getfacl", lang: "",
 		body: "# getfacl rsync/\n# file: rsync/\n# owner: root\n# group: root\nuser::rwx\nother::r-x\n\n# setfacl -m u:bob:r rsync/\n",
 		want: []stepWant{{1, "# ", "getfacl rsync/", "# file: rsync/\n# owner: root\n# group: root\nuser::rwx\nother::r-x", ""}, {8, "# ", "setfacl -m u:bob:r rsync/", "", ""}}},
+	{name: "a capital letter makes a bare hash line prose", lang: "",
+		body: "# This file is managed by Puppet\nkey = value\n", want: nil},
+	{name: "root session with prose comments", lang: "console",
+		body: "# Update the lists first\n# apt update\nDone\n# LANG=C apt-cache policy tree | head -1\ntree:\n",
+		want: []stepWant{{2, "# ", "apt update", "Done", ""}, {4, "# ", "LANG=C apt-cache policy tree | head -1", "tree:", ""}}},
 	{name: "root session whose hash lines are commands", lang: "console",
 		body: "# apt update\nDone\n# apt install tree\n# tree -L 1 /srv\n/srv\n#\n",
 		want: []stepWant{{1, "# ", "apt update", "Done", ""}, {3, "# ", "apt install tree", "", ""}, {4, "# ", "tree -L 1 /srv", "/srv", ""}}},
@@ -178,6 +183,8 @@ x</span>
 <span class="prompt1">pwd
 /srv</span>
 </pre></div></div>`, []stepWant{{5, "$ ", "ls", "x", ""}, {7, "$ ", "pwd", "/srv", ""}}},
+		{"css prompt on a class", "a.html", "<style>\n.prompt::before { content: \"$ \" }\npre .x::before{content:\"% \"}</style><pre><span class=\"prompt\">ls</span>\n<span class=\"x\">id -u</span>\n</pre>",
+			[]stepWant{{3, "$ ", "ls", "", ""}, {4, "% ", "id -u", "", ""}}},
 		{"sphinx-prompt style in an earlier block", "a.html", `<pre><style type="text/css">span.prompt2:before { content: "# "; }</style><span class="prompt2">apt install tree</span>
 </pre><p>Then</p><div class="highlight-default notranslate"><div class="highlight"><pre><span class="prompt2">tree</span>
 </pre></div></div>`, []stepWant{{1, "# ", "apt install tree", "", ""}, {2, "# ", "tree", "", ""}}},
