@@ -14,7 +14,8 @@
 // fence, or with the indented block.
 //
 // reST is scanned here: the sourcecode, code-block and code directives
-// (their ":option:" lines skipped), sphinx-prompt's prompt directive
+// (their ":option:" lines skipped), parsed-literal (untagged; its inline
+// markup is not rendered), sphinx-prompt's prompt directive
 // (below) and "::" literal blocks (whose language is that of the last
 // ".. highlight:: LANG" when it is a shell's); the tabs of a line's
 // indentation are expanded to 8-column stops to find the structure, the

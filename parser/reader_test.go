@@ -1,6 +1,10 @@
 package parser
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 // readerCases are sessions as published articles print them (issue 11):
 // the prompt styles of real terminals, zsh's continuation prompts,
@@ -128,6 +132,8 @@ func TestReaderRST(t *testing.T) {
 		{"prompt text without prompt is no session", "a.rst", ".. prompt::\n\n   $ ls\n", nil},
 		{"highlight bash makes hash lines comments", "a.rst", ".. highlight:: bash\n\nRun::\n\n   # as root\n   $ ls\n\n.. highlight:: python\n\nThen::\n\n   # id -u\n   0\n",
 			[]stepWant{{6, "$ ", "ls", "", ""}, {12, "# ", "id -u", "0", ""}}},
+		{"parsed-literal", "a.rst", ".. parsed-literal::\n\n   $ pip install larkspur==2.4\n   $ larkspur --version\n   larkspur 2.4\n",
+			[]stepWant{{3, "$ ", "pip install larkspur==2.4", "", ""}, {4, "$ ", "larkspur --version", "larkspur 2.4", ""}}},
 		{"tabs after the indentation stay", "a.rst", "::\n\n    $ printf 'a\\tb\\n'\n    a\tb\n     x\ty\n", []stepWant{{3, "$ ", "printf 'a\\tb\\n'", "a\tb\n x\ty", ""}}},
 	})
 	doc, err := Parse("a.rst", []byte(".. prompt:: bash $\n\n   ls\n"), Config{})
@@ -189,4 +195,32 @@ x</span>
 </pre><p>Then</p><div class="highlight-default notranslate"><div class="highlight"><pre><span class="prompt2">tree</span>
 </pre></div></div>`, []stepWant{{1, "# ", "apt install tree", "", ""}, {2, "# ", "tree", "", ""}}},
 	})
+}
+
+// TestCraftedRootRuns keeps a root block made of one long run of "#"
+// commands linear: each run is judged once, not once per step. Like
+// TestCraftedSlowInput, the bound is loose CPU time.
+func TestCraftedRootRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input")
+	}
+	var b strings.Builder
+	b.WriteString("```console\n# cat x\n")
+	for b.Len() < 1<<20 {
+		b.WriteString("# a; b\n")
+	}
+	b.WriteString("```\n")
+	cpu := cpuTime()
+	doc, err := Parse("runs.md", []byte(b.String()), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cpuTime() - cpu
+	t.Logf("%d bytes, %d steps in %v CPU", b.Len(), len(doc.Steps()), c)
+	if len(doc.Steps()) < 100000 {
+		t.Errorf("%d steps", len(doc.Steps()))
+	}
+	if c > 10*time.Second {
+		t.Errorf("took %v of CPU", c)
+	}
 }

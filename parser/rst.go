@@ -15,7 +15,7 @@ type rstLine struct {
 }
 
 var (
-	rstCodeDirective = regexp.MustCompile(`^\.\.\s+(sourcecode|code-block|code)::\s*(\S*)`)
+	rstCodeDirective = regexp.MustCompile(`^\.\.\s+(sourcecode|code-block|code|parsed-literal)::\s*(\S*)`)
 	rstOptionLine    = regexp.MustCompile(`^:[^:\s][^:]*:`)
 	rstWordish       = regexp.MustCompile(`^\.\.\s+wordish:(.*)$`)
 	rstPrompt        = regexp.MustCompile(`^\.\.\s+prompt::(.*)$`)

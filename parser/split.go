@@ -94,6 +94,9 @@ func (p *parse) split(b *block) ([]*Step, error) {
 	}
 
 	var steps []*Step
+	// The run of "#" lines in a root block last looked at: its end and
+	// its last line that cannot be a command (-1: none).
+	runEnd, runLast := 0, -1
 	i := 0
 	for i < n {
 		prompt, _, ok := p.prompts.match(lines[i].text, bareHash)
@@ -128,13 +131,17 @@ func (p *parse) split(b *block) ([]*Step, error) {
 				if !bare {
 					break
 				}
-				// A bare "#" in a root block: output when its run of "#"
-				// lines holds one that cannot be a command.
-				end := hashRun(lines, i)
-				if !p.hashRunIsOutput(lines[i:end]) {
+				// A bare "#" in a root block: output when the rest of its
+				// run of "#" lines holds one that cannot be a command.
+				// Each run is looked at once, however many steps it has.
+				if i >= runEnd {
+					runEnd = hashRun(lines, i)
+					runLast = i + p.lastNonCommand(lines[i:runEnd])
+				}
+				if runLast < i {
 					break
 				}
-				i = end
+				i = runEnd
 				continue
 			}
 			i++
@@ -203,34 +210,39 @@ func hashRun(lines []srcLine, i int) int {
 	return i
 }
 
-// hashRunIsOutput reports whether a run of "#" lines met after a
-// command in a root block (bare "# " prompts) is output rather than
-// commands: whether one of its lines cannot be a command. Those are a
-// "#" not followed by a space ("#P:8"), a "#" followed by several blanks
-// (column headers, art), a lone "#" that is not the run's last line (an
-// empty prompt ends sessions, it does not sit inside them), a first word
-// ending in ":" ("# file: dir", "# tracer: nop": no command is named so)
-// and text the bash parser rejects.
-func (p *parse) hashRunIsOutput(run []srcLine) bool {
-	for k, l := range run {
-		t := l.text
-		switch {
-		case t == "#":
-			if k < len(run)-1 {
-				return true
-			}
-			continue
-		case t[1] != ' ', strings.HasPrefix(t, "#  "), strings.HasPrefix(t, "# \t"):
-			return true
+// lastNonCommand returns the index of the last line of a run of "#"
+// lines met after a command in a root block (bare "# " prompts) that
+// cannot be a command, -1 if none: the run from a line up to it is
+// output, not prompts. Such lines are a "#" not followed by a space
+// ("#P:8"), a "#" followed by several blanks (column headers, art), a
+// lone "#" that is not the run's last line (an empty prompt ends
+// sessions, it does not sit inside them), a first word ending in ":"
+// ("# file: dir", "# tracer: nop": no command is named so) and text the
+// bash parser rejects.
+func (p *parse) lastNonCommand(run []srcLine) int {
+	for k := len(run) - 1; k >= 0; k-- {
+		if p.cannotBeCommand(run[k].text, k == len(run)-1) {
+			return k
 		}
-		t = t[2:]
-		if f := strings.Fields(t); len(f) > 0 && strings.HasSuffix(f[0], ":") {
+	}
+	return -1
+}
+
+func (p *parse) cannotBeCommand(t string, last bool) bool {
+	switch {
+	case t == "#":
+		return !last
+	case t[1] != ' ', strings.HasPrefix(t, "#  "), strings.HasPrefix(t, "# \t"):
+		return true
+	}
+	t = t[2:]
+	if f := strings.Fields(t); len(f) > 0 && strings.HasSuffix(f[0], ":") {
+		return true
+	}
+	if strings.ContainsAny(t, "()[]{}<>;&|`'\"") && p.sh.budget > 0 {
+		p.sh.budget -= len(t)
+		if _, err := p.sh.p.Parse(strings.NewReader(t), ""); err != nil && !syntax.IsIncomplete(err) {
 			return true
-		}
-		if strings.ContainsAny(t, "()[]{}<>;&|`'\"") {
-			if _, err := p.sh.p.Parse(strings.NewReader(t), ""); err != nil && !syntax.IsIncomplete(err) {
-				return true
-			}
 		}
 	}
 	return false
@@ -241,9 +253,9 @@ func (p *parse) hashRunIsOutput(run []srcLine) bool {
 // lines that leads straight into the next prompt (prompted says one
 // follows) and comes after a blank line or, in a script block (sh, bash:
 // script says so), right after the command, which is the author's
-// comment on the next command, or before an exercise marker after a blank line ("#####
-// add your solution here", "# expected output"), which introduces text
-// that no command printed.
+// comment on the next command, or before an exercise marker after a
+// blank line ("##### add your solution here", "# expected output"), which
+// introduces text that no command printed.
 func annotationStart(lines []srcLine, start, end int, prompted, script bool) int {
 	if prompted {
 		k := end
