@@ -76,6 +76,8 @@ type review struct {
 	term  bool      // out is a terminal: erase the progress line first
 	color bool
 	quit  bool // q was pressed: nothing more is asked or written
+
+	declined int // drifted steps not written (n, q, or after q)
 }
 
 // choose implements runner.Updater.Choose.
@@ -89,9 +91,11 @@ func (rv *review) choose(r *runner.DocResult) []*runner.StepResult {
 		}
 	}
 	if rv.quit || len(drifted) == 0 {
+		rv.declined += len(drifted)
 		return nil
 	}
 	var accepted []*runner.StepResult
+	defer func() { rv.declined += len(drifted) - len(accepted) }()
 	for i, s := range drifted {
 		// The step as the text report shows it, diff included.
 		if rv.term {
@@ -111,7 +115,8 @@ func (rv *review) choose(r *runner.DocResult) []*runner.StepResult {
 		case 'y':
 			accepted = append(accepted, s)
 		case 'a':
-			return append(accepted, drifted[i:]...)
+			accepted = append(accepted, drifted[i:]...)
+			return accepted
 		case 'q':
 			rv.quit = true
 			return accepted

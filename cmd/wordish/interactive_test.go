@@ -26,8 +26,8 @@ func readFile(t *testing.T, path string) string {
 }
 
 // TestUpdateInteractive answers y, n, a for the drifts of a.md and q at
-// the first of b.md: only the accepted outputs are written, and c.md is
-// not asked about.
+// the first of b.md: only the accepted outputs are written, c.md is not
+// asked about, and the exit status says that steps still drift.
 func TestUpdateInteractive(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -53,8 +53,10 @@ func TestUpdateInteractive(t *testing.T) {
 	s.waitFor("[q]uit: ")
 	s.send("q")
 	s.waitFor("a.md: rewrote the expected output of 3 step(s)")
-	if code := s.exit(); code != 0 {
-		t.Errorf("exit status %d, want 0; the screen:\n%s", code, s.text())
+	// two, five, six and seven still drift.
+	s.waitFor("4 drifted step(s) left as they were")
+	if code := s.exit(); code != 1 {
+		t.Errorf("exit status %d, want 1; the screen:\n%s", code, s.text())
 	}
 	if strings.Contains(s.text(), "drifted step 4 of 4") || strings.Contains(s.text(), "c.md: drifted") {
 		t.Errorf("asked after a or q:\n%s", s.text())
@@ -164,5 +166,23 @@ func TestStep(t *testing.T) {
 	}
 	if strings.Contains(s.text(), "next a.md:18") {
 		t.Errorf("asked about the cleanup step run at the end:\n%s", s.text())
+	}
+}
+
+// TestUpdateInteractiveAll: a for every file writes everything, exit 0.
+func TestUpdateInteractiveAll(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.md": "```console\n$ echo one\nuno\n$ seq 3\n1\n...\n9\n```\n"})
+	s := startScreen(t, dir, "update", "-i", "a.md")
+	s.waitFor("a.md: drifted step 1 of 2")
+	s.waitFor("[q]uit: ")
+	s.send("a")
+	s.waitFor("a.md: rewrote the expected output of 2 step(s)")
+	if code := s.exit(); code != 0 {
+		t.Errorf("exit status %d, want 0; the screen:\n%s", code, s.text())
+	}
+	// The wildcard is kept, as by wordish update.
+	if got, want := readFile(t, filepath.Join(dir, "a.md")), "```console\n$ echo one\none\n$ seq 3\n1\n...\n3\n```\n"; got != want {
+		t.Errorf("a.md:\n%s\nwant:\n%s", got, want)
 	}
 }

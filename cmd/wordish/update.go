@@ -33,10 +33,12 @@ With -i, each drifted step's diff is shown after its document has
 replayed, with a question answered by one key: y writes the new output,
 n leaves the step as it is, a writes it and every remaining one of the
 file, q (or Ctrl-C) writes what was accepted so far and asks nothing
-more. Only the accepted outputs are written, by the same rules. -i
+more (the articles after it still replay, and are left as they
+are). Only the accepted outputs are written, by the same rules. -i
 needs a terminal and replays one document at a time.
 
-Exit status: 0 when every failed step was rewritten and nothing errored,
+Exit status: 0 when every failed step was rewritten and nothing errored
+(with -i: 1 when a drifted step was left as it was),
 1 when a step errored, 2 for usage errors, unreadable documents, HTML
 pages and files that could not be written.
 
@@ -66,7 +68,15 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		f.jobs = 1 // questions in the order of the documents
 		term := isTerminal(stdout)
 		rv := &review{fd: int(os.Stdin.Fd()), out: stdout, term: term, color: term && os.Getenv("NO_COLOR") == ""}
-		choose = rv.choose
+		status := replayUpdate(files, f, rv.choose, stdout, stderr)
+		if rv.declined > 0 {
+			// Those steps still drift: the articles are not right yet.
+			fmt.Fprintf(stderr, "wordish update: %d drifted step(s) left as they were\n", rv.declined)
+			if status == exitOK {
+				status = exitFailed
+			}
+		}
+		return status
 	}
 	return replayUpdate(files, f, choose, stdout, stderr)
 }
