@@ -10,6 +10,10 @@
 # bash on the plain script, alternating the three in every round so that
 # a change of the machine's load hits all of them alike. It prints the
 # median of the rounds and the ratios wordish/bash and wordish/cram.
+# For scale it also times bash on the plain script with its output on a
+# terminal (util-linux script(1) reading it), as commands run in
+# wordish: a terminal costs a write per line of seq's output and a
+# wake-up of the reader per write.
 #
 # usage: bench/floor.sh [WORDISH_BINARY] [ROUNDS]   (ROUNDS >= 7, default 11)
 set -euo pipefail
@@ -64,6 +68,8 @@ for w in w1 w2; do
 	cram3 -q "$dir/$w.t" >/dev/null || { echo "floor: cram failed $w" >&2; exit 1; }
 	bash --noprofile --norc "$dir/$w.sh" >/dev/null || { echo "floor: bash failed $w" >&2; exit 1; }
 done
+pty=
+command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1 && pty=1
 
 # usec CMD...: runs CMD with its output discarded and prints its wall
 # time in microseconds ($EPOCHREALTIME: no process started to read the clock).
@@ -79,20 +85,29 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 ms() { awk -v u="$1" 'BEGIN { printf "%8.1f ms", u / 1000 }'; }
 
 echo "floor: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $rounds alternating rounds, median wall time of whole processes"
-printf '%-4s %-28s %11s %11s %11s %13s %13s\n' "" workload wordish cram3 bash wordish/bash wordish/cram
+printf '%-4s %-22s %11s %11s %11s %13s %13s %11s %12s\n' "" workload wordish cram3 bash wordish/bash wordish/cram "bash (pty)" wordish/pty
 for w in w1 w2; do
-	rm -f "$dir/$w.wordish" "$dir/$w.cram" "$dir/$w.bash"
+	rm -f "$dir/$w.wordish" "$dir/$w.cram" "$dir/$w.bash" "$dir/$w.pty"
 	for ((r = 0; r < rounds; r++)); do
 		usec "$bin" run "$dir/$w.md" >>"$dir/$w.wordish"
 		usec cram3 -q "$dir/$w.t" >>"$dir/$w.cram"
 		usec bash --noprofile --norc "$dir/$w.sh" >>"$dir/$w.bash"
+		if [ -n "$pty" ]; then
+			usec script -qec "bash --noprofile --norc $dir/$w.sh" /dev/null >>"$dir/$w.pty"
+		fi
 	done
 	mw=$(median <"$dir/$w.wordish") mc=$(median <"$dir/$w.cram") mb=$(median <"$dir/$w.bash")
+	mp= rp=
+	if [ -n "$pty" ]; then
+		mp=$(median <"$dir/$w.pty")
+		rp=$(awk -v a="$mw" -v b="$mp" 'BEGIN { printf "%.2fx", a / b }')
+		mp=$(ms "$mp")
+	fi
 	case $w in
 	w1) what="1000 steps, echo N" ;;
 	w2) what="200 steps, seq N N+49" ;;
 	esac
-	printf '%-4s %-28s %s %s %s %12.2fx %12.2fx\n' "${w^^}" "$what" "$(ms "$mw")" "$(ms "$mc")" "$(ms "$mb")" \
-		"$(awk -v a="$mw" -v b="$mb" 'BEGIN { print a / b }')" "$(awk -v a="$mw" -v b="$mc" 'BEGIN { print a / b }')"
+	printf '%-4s %-22s %s %s %s %12.2fx %12.2fx %11s %12s\n' "${w^^}" "$what" "$(ms "$mw")" "$(ms "$mc")" "$(ms "$mb")" \
+		"$(awk -v a="$mw" -v b="$mb" 'BEGIN { print a / b }')" "$(awk -v a="$mw" -v b="$mc" 'BEGIN { print a / b }')" "$mp" "$rp"
 done
 echo "floor: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
