@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -69,7 +70,12 @@ func qemuStartLaunch(c qemuConfig, con, stdout, stderr io.Writer, monitor bool, 
 			}
 		}
 	}
-	args := append([]string{qemuBinary}, qemuArgs(c)...)
+	var args []string
+	if sp, err := exec.LookPath("setpriv"); err == nil {
+		// qemu dies with the guardian, even if that is killed first
+		args = []string{sp, "--pdeathsig", "KILL"}
+	}
+	args = append(append(args, qemuBinary), qemuArgs(c)...)
 	if monitor {
 		args = append(args, "-chardev", "pipe,id=mon,path="+qemuEsc(filepath.Join(c.RunDir, "mon")), "-mon", "chardev=mon,mode=readline")
 	}
