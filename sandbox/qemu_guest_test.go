@@ -107,3 +107,20 @@ func TestQemuBadSnapshot(t *testing.T) {
 		t.Error("the bad saved guest is still there")
 	}
 }
+
+// BenchmarkQemuRun is a whole run of a command that does nothing: the
+// saved guest resumed, stage 2, and the way out.
+func BenchmarkQemuRun(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("the sandbox needs root")
+	}
+	q := Lookup("qemu")
+	if st := status(q); !st.Usable {
+		b.Skipf("qemu not usable here: %s", st.Reason)
+	}
+	for i := 0; i < b.N; i++ {
+		if st, err := q.Run(context.Background(), Spec{Argv: []string{"/bin/true"}}); err != nil || st != 0 {
+			b.Fatalf("status %d, err %v", st, err)
+		}
+	}
+}
