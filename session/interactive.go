@@ -27,6 +27,12 @@ import (
 // prompt is banner followed by the directory and "$ ", read by bash's
 // read -e (readline). $? after Interact is what it was before.
 //
+// Limits: with set -x on, the loop's own lines show in the trace; an
+// error message cut between two reads keeps the sourced file's name
+// instead of "bash: "; a command that redirects the shell's own output
+// without the word exec in what is typed hangs Interact, as it would a
+// batch (see the package documentation).
+//
 // Interact waits for the user as long as they like: there is no timeout.
 // It returns an error if the session is dead or the shell ends meanwhile
 // (say, exec), and for a shell other than bash (it needs read -e).
