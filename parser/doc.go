@@ -71,8 +71,9 @@
 //	                            dash, ash)
 //
 // User, host and marker names are letters, digits, "_", "-" and "."; a
-// path holds no blank, "$" or "#". Anything else is not a prompt: "Total:
-// 5 $ ", "http://x/$ ", "100% done" and "foo% bar" are output.
+// path holds no blank, "$" or "#". Anything else is not a prompt, so
+// these lines are output: "Total: 5 $ ", "http://x/$ ", "100% done",
+// "foo% bar".
 // Config.Prompts (--prompt) adds literal prompts. A line holding just a
 // prompt ("$") ends the previous output and gives no step.
 //
@@ -111,21 +112,20 @@
 // Annotations. In a block whose prompts are not bare "#" (a "$"-style
 // block), the author writes comments in "#" lines (lines of "#" alone, or
 // "#"s and a blank; not "#!/bin/sh" or "#define"). A run of them that
-// leads straight into the next prompt and comes after a blank line, or,
-// in a block tagged sh, bash, shell or zsh (where "#" starts comments),
-// right after the command ("$ cd src", "# then build", "$ make"), is the
+// leads straight into the next prompt and comes after a blank line, or, in
+// a block tagged sh, bash, shell or zsh (where "#" starts comments), right
+// after the command ("$ cd src", "# then build", "$ make"), is the
 // author's comment on the next command, not output of the one before: the
-// output ends before it. A run at the start of the block is
-// no output either (nothing before the first prompt is). An exercise
-// marker after a blank line ("### " or more "#", or a "#" comment with
-// "expected output" in it, as in "##### add your solution here") ends the
-// output too: what follows is what the reader has to produce, not what
-// the command printed. Limits: the output of a command that prints a
-// blank line and then only "#" lines just before the next prompt (the end
-// of a commented configuration file), or in a script block only "#"
-// lines, loses them, and so does output that
-// holds an exercise-like marker; "#" lines not after a blank line, or
-// followed by other output, stay output.
+// output ends before it. A run at the start of the block is no output
+// either (nothing before the first prompt is). An exercise marker after a
+// blank line ("### " or more "#", or a "#" comment with "expected output"
+// in it, as in "##### add your solution here") ends the output too: what
+// follows is what the reader has to produce, not what the command printed.
+// Limits: the output of a command that prints a blank line and then only
+// "#" lines just before the next prompt (the end of a commented
+// configuration file), or in a script block only "#" lines, loses them,
+// and so does output that holds an exercise-like marker; "#" lines not
+// after a blank line, or followed by other output, stay output.
 //
 // "#" lines in a root block. In a block whose prompts are bare "# ",
 // output can itself hold "#" lines (a trace file's "# tracer: nop",
