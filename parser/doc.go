@@ -28,7 +28,8 @@
 // callouts; mdBook's hidden "boring" lines, shown only on request; style
 // sheets and scripts inside the <pre>) and what CSS shows is added: the
 // text of a "span.CLASS:before { content: "..." }" rule before each such
-// span (sphinx-prompt's prompts).
+// span, and of a "span:before" rule in a style sheet inside the <pre>
+// before each of its plain spans (sphinx-prompt's prompts, new and old).
 //
 // # Languages
 //

@@ -20,6 +20,9 @@ type htmlPre struct {
 	// at source line directiveLine (0: none).
 	directive     string
 	directiveLine int
+	// spanBefore is what a style sheet inside the pre puts before every
+	// span ("span:before { content: "$ " }"), "" if nothing.
+	spanBefore string
 }
 
 func (b *htmlPre) add(s string, line int) {
@@ -168,6 +171,14 @@ func htmlPres(body []byte) []*htmlPre {
 						}
 					}
 				}
+				if b := open[len(open)-1]; string(name) == "span" && b.spanBefore != "" && cls == "" {
+					b.add(b.spanBefore, startLine)
+				}
+			case string(name) == "span" && open[len(open)-1].spanBefore != "":
+				// No attributes: a span the pre's own style sheet gives a
+				// prompt.
+				b := open[len(open)-1]
+				b.add(b.spanBefore, startLine)
 			}
 		case html.EndTagToken:
 			switch {
@@ -188,6 +199,13 @@ func htmlPres(body []byte) []*htmlPre {
 		case html.TextToken:
 			if len(open) == 0 && strings.TrimSpace(string(z.Text())) != "" {
 				directiveLine = 0 // prose between: the comment was not for a block
+			}
+			if len(open) > 0 && skip > 0 && skipName == "style" {
+				// Early sphinx-prompt: "<style scoped>span:before {
+				// content: "$ "; }</style>" in the pre, plain spans after.
+				if m := cssSpanBefore.FindSubmatch(z.Text()); m != nil {
+					open[len(open)-1].spanBefore = cssString(m[1])
+				}
 			}
 			if len(open) == 0 || skip > 0 {
 				continue
@@ -213,12 +231,17 @@ func cssBefore(body []byte) map[string]string {
 	}
 	m := map[string]string{}
 	for _, r := range cssBeforeRule.FindAllSubmatch(body, -1) {
-		t := string(r[2])
-		t = strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(t)
-		m[string(r[1])] = t
+		m[string(r[1])] = cssString(r[2])
 	}
 	return m
 }
+
+// cssString decodes the escapes of a CSS string's text.
+func cssString(b []byte) string {
+	return strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(string(b))
+}
+
+var cssSpanBefore = regexp.MustCompile(`(?:^|[\s,}>;])span::?before\s*\{\s*content:\s*"((?:[^"\\\n]|\\.)*)"`)
 
 var cssBeforeRule = regexp.MustCompile(`(?:^|[\s,}>;])(?:span)?\.([A-Za-z0-9_-]+)::?before\s*\{\s*content:\s*"((?:[^"\\\n]|\\.)*)"`)
 

@@ -189,6 +189,8 @@ x</span>
 <span class="prompt1">pwd
 /srv</span>
 </pre></div></div>`, []stepWant{{5, "$ ", "ls", "x", ""}, {7, "$ ", "pwd", "/srv", ""}}},
+		{"early sphinx-prompt", "a.html", "<pre>\n<style type=\"text/css\" scoped>\nspan:before {\n  content: \"# \";\n}\n</style>\n<span>cd /srv</span>\n<span>ls</span>\n</pre><pre><span>not a prompt</span></pre>",
+			[]stepWant{{7, "# ", "cd /srv", "", ""}, {8, "# ", "ls", "", ""}}},
 		{"css prompt on a class", "a.html", "<style>\n.prompt::before { content: \"$ \" }\npre .x::before{content:\"% \"}</style><pre><span class=\"prompt\">ls</span>\n<span class=\"x\">id -u</span>\n</pre>",
 			[]stepWant{{3, "$ ", "ls", "", ""}, {4, "% ", "id -u", "", ""}}},
 		{"sphinx-prompt style in an earlier block", "a.html", `<pre><style type="text/css">span.prompt2:before { content: "# "; }</style><span class="prompt2">apt install tree</span>
