@@ -95,3 +95,14 @@ func TestShimBuildsAndLoads(t *testing.T) {
 		t.Errorf("the cached shim was rebuilt")
 	}
 }
+
+// TestShimWithoutCC: without a compiler, and without install, the error
+// names the packages to install.
+func TestShimWithoutCC(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("PATH", t.TempDir())
+	_, err := buildShim(false, nil)
+	if err == nil || !strings.Contains(err.Error(), "apt-get install gcc libc6-dev") {
+		t.Errorf("err = %v, want the apt-get command", err)
+	}
+}
