@@ -29,9 +29,9 @@ import (
 //
 // Limits: with set -x on, the loop's own lines show in the trace; an
 // error message cut between two reads keeps the sourced file's name
-// instead of "bash: "; a command that redirects the shell's own output
-// without the word exec in what is typed hangs Interact, as it would a
-// batch (see the package documentation).
+// instead of "bash: ". After Interact, batches write their markers the
+// slower way, as after a command with exec: the user may have redirected
+// the shell's output.
 //
 // Interact waits for the user as long as they like: there is no timeout.
 // It returns an error if the session is dead or the shell ends meanwhile
@@ -103,10 +103,11 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	// The end of each comes as the usual end-of-batch markers, numbered
 	// "i", on both terminals (so everything before them has been shown),
 	// with 1 for status when the user left.
-	end := "__w_end"
-	if s.slow {
-		end = "__w_endp"
-	}
+	// Written to the terminals by name: what the user types may redirect
+	// the shell's own output (exec >file), and so may have done for the
+	// batches to come, which are therefore written the same slower way.
+	end := "__w_endp"
+	s.slow = true
 	// bash names the sourced file and a line in its error messages; an
 	// interactive bash says "bash: ", as the batches' messages are
 	// rewritten (best effort here too: a message cut between two reads
@@ -204,9 +205,8 @@ func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick
 			if st == 0 && ended[st] {
 				status = n0
 			}
-			if st == 1 {
-				show = errPrefix.ReplaceAll(show, []byte(s.shellName+": "))
-			}
+			// On either terminal: the user may have sent one to the other.
+			show = errPrefix.ReplaceAll(show, []byte(s.shellName+": "))
 			writeAll(ttyFd, show)
 		}
 		if fds[2].Revents&unix.POLLIN != 0 {

@@ -144,3 +144,33 @@ func TestInteractCtrlC(t *testing.T) {
 		t.Errorf("after: %q", r.Stdout)
 	}
 }
+
+// TestInteractRedirect: the user may leave the shell's own output
+// redirected (exec >/dev/null): Interact still ends, and the session goes
+// on.
+func TestInteractRedirect(t *testing.T) {
+	s, err := Start(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u := newUserTerminal(t)
+	done := make(chan error, 1)
+	go func() { done <- s.Interact(u.slave, "(test) ") }()
+	u.waitFor(t, "(test) ")
+	u.master.WriteString("exec >/dev/null 2>&1\r")
+	time.Sleep(200 * time.Millisecond)
+	u.master.WriteString("\x04")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Interact did not return; the terminal shows:\n%q", u.text())
+	}
+	r := s.Run(Command{Text: "exec >/dev/tty 2>&1; echo back", Timeout: 10 * time.Second})
+	if string(r.Stdout) != "back\n" || r.TimedOut {
+		t.Errorf("after: %+v", r)
+	}
+}
