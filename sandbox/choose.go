@@ -31,10 +31,11 @@ type Versioner interface {
 // Probe is the outcome of a probe boot of one backend.
 type Probe struct {
 	Backend  string        `json:"backend"`
-	Status   Status        `json:"status"`   // Check's answer
-	OK       bool          `json:"ok"`       // the probe guest ran and said so
-	Err      string        `json:"err"`      // why not
-	Duration time.Duration `json:"duration"` // of the probe boot
+	Status   Status        `json:"status"`    // Check's answer
+	OK       bool          `json:"ok"`        // the probe guest ran and said so
+	Err      string        `json:"err"`       // why not
+	Duration time.Duration `json:"duration"`  // of the probe boot
+	TimedOut bool          `json:"timed_out"` // the probe hit probeTimeout (a loaded host?)
 }
 
 // Line is the one-line summary `wordish sandbox check` prints.
@@ -69,6 +70,7 @@ func probe(ctx context.Context, b Backend) Probe {
 	switch {
 	case err != nil:
 		p.Err = err.Error()
+		p.TimedOut = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
 	case status != 0 || strings.TrimSpace(out.String()) != probeMarker:
 		p.Err = fmt.Sprintf("exit status %d, output %q", status, out.String())
 	default:
@@ -145,9 +147,28 @@ func ProbeAll(ctx context.Context) ([]Probe, Backend) {
 		}
 	}
 	if chosen != nil && ctx.Err() == nil {
-		saveChoice(key, chosen.Name(), probes)
+		var before []Probe
+		for _, p := range probes {
+			if p.Backend == chosen.Name() {
+				break
+			}
+			before = append(before, p)
+		}
+		if !timedOut(before) {
+			saveChoice(key, chosen.Name(), probes)
+		}
 	}
 	return probes, chosen
+}
+
+// timedOut reports whether one of probes ran out of time.
+func timedOut(probes []Probe) bool {
+	for _, p := range probes {
+		if p.TimedOut {
+			return true
+		}
+	}
+	return false
 }
 
 func saveChoice(key, name string, probes []Probe) {
@@ -201,7 +222,11 @@ func Choose(ctx context.Context, install bool, w io.Writer) (Backend, error) {
 			if install {
 				key, _ = hostKey(ctx, bs) // Prepare changed what Check says
 			}
-			saveChoice(key, b.Name(), probes)
+			if !timedOut(probes) {
+				// a faster backend that only ran out of time (a loaded
+				// host) is probed again next time
+				saveChoice(key, b.Name(), probes)
+			}
 			return b, nil
 		}
 		if ctx.Err() != nil {

@@ -14,6 +14,7 @@ type fake struct {
 	name   string
 	usable bool
 	works  bool // its guests run
+	slow   bool // its guests run out of time
 	runs   int
 }
 
@@ -28,6 +29,9 @@ func (f *fake) Missing() []string                        { return nil }
 func (f *fake) Prepare(context.Context, io.Writer) error { f.usable = true; return nil }
 func (f *fake) Run(ctx context.Context, spec Spec) (int, error) {
 	f.runs++
+	if f.slow {
+		return -1, fmt.Errorf("%w: %w", ErrStopped, context.DeadlineExceeded)
+	}
 	if !f.works {
 		return -1, &GuestError{Backend: f.name, What: "fake kernel panic"}
 	}
@@ -118,6 +122,22 @@ func TestProbeLine(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.p.Line(); got != tt.want {
 			t.Errorf("Line() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// TestChooseSlowNotCached: a faster backend whose probe only ran out of
+// time (a loaded host) is not written off: the choice is not cached.
+func TestChooseSlowNotCached(t *testing.T) {
+	a := &fake{name: "a", usable: true, slow: true}
+	b := &fake{name: "b", usable: true, works: true}
+	withBackends(t, a, b)
+	for i := 1; i <= 2; i++ {
+		if got, err := Choose(context.Background(), false, nil); err != nil || got != Backend(b) {
+			t.Fatalf("Choose = %v, %v; want b", got, err)
+		}
+		if a.runs != i {
+			t.Errorf("after %d choices, a was probed %d times", i, a.runs)
 		}
 	}
 }
