@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+	"golang.org/x/net/html"
 
 	"github.com/wordish-go/wordish/parser"
 )
@@ -329,15 +331,34 @@ func docParts(d *DocResult) []htmlPart {
 		sp := span{lineOffset(starts, s.Steps[0].Line, len(doc.Source)), 0}
 		var hs []*htmlStep
 		for _, st := range s.Steps {
-			end := lineOffset(starts, st.Line+strings.Count(strings.TrimRight(st.Command, "\n"), "\n")+1, len(doc.Source))
+			// The command's lines and as many lines of output as it
+			// shows: HTML pages have no OutputEnd (they are not
+			// rewritten), and their output is one source line a line.
+			lines := strings.Count(strings.TrimRight(st.Command, "\n"), "\n") + 1
+			if st.Expected != "" {
+				lines += strings.Count(st.Expected, "\n") + 1
+			}
+			end := lineOffset(starts, st.Line+lines, len(doc.Source))
 			sp.end = max(sp.end, end, st.OutputEnd)
 			hs = append(hs, newHTMLStep(st, byStep[st]))
 		}
 		sessions = append(sessions, sp)
 		steps = append(steps, hs)
 	}
-	if doc.Format == parser.Markdown {
+	switch doc.Format {
+	case parser.Markdown:
 		return markdownParts(doc.Source, sessions, steps)
+	case parser.HTML:
+		var parts []htmlPart
+		for _, p := range plainParts(doc.Source, sessions, steps) {
+			if p.Steps == nil {
+				if p.Text = htmlText(p.Text); p.Text == "" {
+					continue
+				}
+			}
+			parts = append(parts, p)
+		}
+		return parts
 	}
 	return plainParts(doc.Source, sessions, steps)
 }
@@ -360,6 +381,45 @@ func lineOffset(starts []int, n, size int) int {
 	}
 	return size
 }
+
+// htmlText is the text a browser shows of a piece of an HTML page, one
+// block a paragraph, roughly: the tags go, the text of head, script and
+// style elements too. The pieces between sessions are not well-formed
+// HTML, so this reads tokens rather than a tree.
+func htmlText(src string) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var b strings.Builder
+	skip := 0 // inside head, script, style
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			out := strings.TrimSpace(blankRuns.ReplaceAllString(b.String(), "\n\n"))
+			return spaceRuns.ReplaceAllString(out, " ")
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			tok := z.Token()
+			switch string(name) {
+			case "head", "script", "style", "title":
+				if tok.Type == html.StartTagToken {
+					skip++
+				} else if tok.Type == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "table", "tr", "br", "section", "article", "blockquote", "dd", "dt":
+				b.WriteString("\n\n")
+			}
+		}
+	}
+}
+
+var (
+	blankRuns = regexp.MustCompile(`\s*\n\s*\n\s*`)
+	spaceRuns = regexp.MustCompile(`[ \t]+`)
+)
 
 // plainParts shows the source between sessions as plain text.
 func plainParts(src []byte, sessions []span, steps [][]*htmlStep) []htmlPart {

@@ -40,7 +40,7 @@ func replayForHTML(t *testing.T, paths ...string) []*DocResult {
 }
 
 func TestHTMLGolden(t *testing.T) {
-	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst")
+	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst", "testdata/html/page.html")
 	docs = append(docs, &DocResult{Path: "testdata/html/missing.md", Err: errors.New("testdata/html/missing.md: open: no such file or directory")})
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, docs); err != nil {
@@ -134,7 +134,7 @@ func TestHTMLVerdicts(t *testing.T) {
 // open a tag: <script> and </pre> in prose, commands and outputs come out
 // as text.
 func TestHTMLEscapes(t *testing.T) {
-	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst")
+	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst", "testdata/html/page.html")
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, docs); err != nil {
 		t.Fatal(err)
@@ -164,6 +164,15 @@ func TestHTMLEscapes(t *testing.T) {
 	}
 	if !strings.Contains(page.Find(`article[id="testdata/html/plain.rst"] .prose-text`).Text(), "A reST article <script>") {
 		t.Error("reST prose not shown as text")
+	}
+	// An HTML article's prose is its text, without its tags or its head.
+	var prose []string
+	page.Find(`article[id="testdata/html/page.html"] .prose-text`).Each(func(_ int, p *goquery.Selection) { prose = append(prose, p.Text()) })
+	if got, want := strings.Join(prose, "|"), "An HTML article <script>\n\nIts prose is shown as text.|The end."; got != want {
+		t.Errorf("HTML prose %q, want %q", got, want)
+	}
+	if n := page.Find(`article[id="testdata/html/page.html"] section.step`).Length(); n != 2 {
+		t.Errorf("%d steps of the HTML article, want 2", n)
 	}
 }
 
@@ -198,38 +207,45 @@ func FuzzHTMLReport(f *testing.F) {
 	f.Add("# T <script>x</script>\n\n```console\n$ echo '</pre>'\n</pre>\n```\n", "<script>alert(1)</script>\n</pre>")
 	f.Add("[a](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n```console\n$ x\n```\n", "\x1b[31m<b onclick=x>\n")
 	f.Add("<div onmouseover=\"x\">\n\n```console\n$ echo\n```\n\n</div>\n", "&lt;&#x3c;")
+	f.Add("<p onclick=x>a<script>b</script></p><pre>$ echo '</pre>'\n&lt;/pre&gt;</pre><style>x</style>", "</pre>")
 	f.Fuzz(func(t *testing.T, article, output string) {
-		doc, err := parser.Parse("a.md", []byte(article), parser.Config{})
-		if err != nil {
-			return
+		for _, path := range []string{"a.md", "a.rst", "a.html"} {
+			fuzzHTMLPage(t, path, article, output)
 		}
-		res := &DocResult{Path: "a.md", Doc: doc}
-		for i, s := range doc.Steps() {
-			r := &StepResult{Step: s, Outcome: []Outcome{Passed, Failed, Errored, Skipped, NotRun}[i%5],
-				Actual: output, Merged: output, Reason: output}
-			if r.Outcome == Failed {
-				r.Diff = UnifiedDiff(NormLines(s.Expected), NormLines(output), nil)
+	})
+}
+
+func fuzzHTMLPage(t *testing.T, path, article, output string) {
+	doc, err := parser.Parse(path, []byte(article), parser.Config{})
+	if err != nil {
+		return
+	}
+	res := &DocResult{Path: path, Doc: doc}
+	for i, s := range doc.Steps() {
+		r := &StepResult{Step: s, Outcome: []Outcome{Passed, Failed, Errored, Skipped, NotRun}[i%5],
+			Actual: output, Merged: output, Reason: output}
+		if r.Outcome == Failed {
+			r.Diff = UnifiedDiff(NormLines(s.Expected), NormLines(output), nil)
+		}
+		res.Steps = append(res.Steps, r)
+	}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, []*DocResult{res}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := goquery.NewDocumentFromReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := page.Find("script, iframe, object, embed, style:not(head style), form, base, meta[http-equiv]").Length(); n > 0 {
+		t.Errorf("%d active elements in the page:\n%s", n, buf.String())
+	}
+	page.Find("*").Each(func(_ int, e *goquery.Selection) {
+		for _, a := range e.Nodes[0].Attr {
+			v := strings.ToLower(strings.TrimSpace(a.Val))
+			if strings.HasPrefix(a.Key, "on") || ((a.Key == "href" || a.Key == "src") && (strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || strings.HasPrefix(v, "data:text"))) {
+				t.Errorf("attribute %s=%q on <%s>", a.Key, a.Val, e.Nodes[0].Data)
 			}
-			res.Steps = append(res.Steps, r)
 		}
-		var buf bytes.Buffer
-		if err := WriteHTML(&buf, []*DocResult{res}); err != nil {
-			t.Fatal(err)
-		}
-		page, err := goquery.NewDocumentFromReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := page.Find("script, iframe, object, embed, style:not(head style), form, base, meta[http-equiv]").Length(); n > 0 {
-			t.Errorf("%d active elements in the page:\n%s", n, buf.String())
-		}
-		page.Find("*").Each(func(_ int, e *goquery.Selection) {
-			for _, a := range e.Nodes[0].Attr {
-				v := strings.ToLower(strings.TrimSpace(a.Val))
-				if strings.HasPrefix(a.Key, "on") || ((a.Key == "href" || a.Key == "src") && (strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || strings.HasPrefix(v, "data:text"))) {
-					t.Errorf("attribute %s=%q on <%s>", a.Key, a.Val, e.Nodes[0].Data)
-				}
-			}
-		})
 	})
 }
