@@ -21,8 +21,8 @@ func init() {
 
 const watchUsage = `usage: wordish watch [flags] FILE...
 
-Replay the articles as "wordish run" does, then again each time one of
-them is saved (written, replaced or renamed over, as editors do), after
+Replay the articles as "wordish run" does, then replay again each one
+that is saved (written, replaced or renamed over, as editors do), once
 the saves have settled for a moment; the screen is cleared before each
 replay. Ctrl-C ends it (during a replay: the running command is stopped
 and the cleanup steps run first). Standard input must be a terminal.
@@ -65,14 +65,16 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 	// watch on the old file.
 	names := map[string]bool{}
 	dirs := map[string]bool{}
-	for _, p := range files {
-		abs, err := filepath.Abs(p)
+	abs := make([]string, len(files))
+	for i, p := range files {
+		a, err := filepath.Abs(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "wordish watch: %s: %v\n", p, err)
 			return exitUsage
 		}
-		names[abs] = true
-		if d := filepath.Dir(abs); !dirs[d] {
+		abs[i] = a
+		names[a] = true
+		if d := filepath.Dir(a); !dirs[d] {
 			dirs[d] = true
 			if err := w.Add(d); err != nil {
 				fmt.Fprintf(stderr, "wordish watch: %s: cannot watch its directory: %v\n", p, err)
@@ -84,37 +86,48 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	clear := isTerminal(stdout) && os.Getenv("TERM") != "dumb"
+	run := files // all of them at first, then those saved
 	for {
 		if clear {
 			io.WriteString(stdout, "\x1b[H\x1b[2J")
 		}
-		fmt.Fprintf(stdout, "wordish watch %s (%s)\n\n", strings.Join(files, " "), time.Now().Format("15:04:05"))
-		replay(files, f, stdout, stderr)
+		fmt.Fprintf(stdout, "wordish watch %s (%s)\n\n", strings.Join(run, " "), time.Now().Format("15:04:05"))
+		replay(run, f, stdout, stderr)
 		select {
 		case s := <-sigs:
 			return exitInterrupted + int(s.(syscall.Signal))
 		default:
 		}
 		fmt.Fprintln(stdout, "\nwordish watch: replays when a file is saved; Ctrl-C to stop")
-		if s := waitChange(w, names, sigs, stderr); s != nil {
+		changed, s := waitChange(w, names, sigs, stderr)
+		if s != nil {
 			return exitInterrupted + int(s.(syscall.Signal))
+		}
+		run = run[:0:0]
+		for i, a := range abs {
+			if changed[a] {
+				run = append(run, files[i])
+			}
 		}
 	}
 }
 
-// waitChange waits until one of the watched files changed and then
-// stayed quiet for watchSettle; it returns the signal if one came first.
-func waitChange(w *fsnotify.Watcher, names map[string]bool, sigs <-chan os.Signal, stderr io.Writer) os.Signal {
+// waitChange waits until watched files changed and then stayed quiet
+// for watchSettle, and returns them (absolute paths); or the signal, if
+// one came first.
+func waitChange(w *fsnotify.Watcher, names map[string]bool, sigs <-chan os.Signal, stderr io.Writer) (map[string]bool, os.Signal) {
 	var settle <-chan time.Time
+	changed := map[string]bool{}
 	for {
 		select {
 		case s := <-sigs:
-			return s
+			return nil, s
 		case ev, ok := <-w.Events:
 			if !ok {
-				return syscall.SIGTERM
+				return nil, syscall.SIGTERM
 			}
-			if names[filepath.Clean(ev.Name)] && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Remove) != 0 {
+			if p := filepath.Clean(ev.Name); names[p] && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Remove) != 0 {
+				changed[p] = true
 				settle = time.After(watchSettle)
 			}
 		case err, ok := <-w.Errors:
@@ -122,7 +135,7 @@ func waitChange(w *fsnotify.Watcher, names map[string]bool, sigs <-chan os.Signa
 				fmt.Fprintf(stderr, "wordish watch: %v\n", err)
 			}
 		case <-settle:
-			return nil
+			return changed, nil
 		}
 	}
 }
