@@ -14,7 +14,7 @@ package sandbox
 //     at an empty read-only directory, so that the device set is always the
 //     same);
 //   - the initramfs (qemu_init.sh) loads the boot modules, mounts all that
-//     and switches to RUN/init2 (qemu_init2.sh), which runs RUN/stage3;
+//     and switches to RUN/init (qemu_init2.sh), which runs RUN/stage3;
 //   - the command's stdout and stderr are virtio-serial ports (a 16550
 //     manages 0.34 MB/s under TCG), on host pipes that are copied to
 //     Spec.Stdout and Spec.Stderr as they come; the kernel console is
@@ -23,7 +23,7 @@ package sandbox
 //   - a saved just-booted guest (qemuSnapshot) is resumed when there is one,
 //     which saves 3 to 5 s of boot under TCG;
 //   - to stop early, the host writes "stop" on ttyS1: the guest sends
-//     SIGINT to the command; after Spec.Grace qemu is killed;
+//     SIGINT to the command; after Spec.Grace qemu gets SIGTERM, then SIGKILL;
 //   - qemu runs under the guardian (run_linux.go): when this process dies
 //     without cleaning up (SIGKILL), the guardian stops qemu and removes
 //     the run directory.
@@ -80,7 +80,7 @@ type qemuBackend struct {
 func init() {
 	register(&qemuBackend{})
 	// the host's plumbing in the run directory (qemu_run.go)
-	for _, n := range []string{"ctl.in", "ctl.out", "qemu.log"} {
+	for _, n := range []string{"ctl.in", "ctl.out", "qemu.log", "nonce"} {
 		reserved[n] = true
 	}
 }
@@ -378,7 +378,10 @@ func qemuEnsureSnapshot(ctx context.Context, c qemuConfig, w io.Writer, wait boo
 	start := time.Now()
 	fmt.Fprintf(w, "wordish: qemu: saving a just-booted guest (once per settings) in %s\n", snap)
 	if err := qemuMakeSnapshot(ctx, c, snap); err != nil {
-		if ctx.Err() == nil {
+		// a guest that fails to boot or save is not tried again (until
+		// wordish sandbox install); one that was only slow (a loaded
+		// machine) or stopped is
+		if ctx.Err() == nil && !errors.Is(err, errSnapshotSlow) {
 			os.WriteFile(snap+".failed", []byte(err.Error()+"\n"), 0o644)
 		}
 		return "", fmt.Errorf("could not save a booted guest: %w", err)

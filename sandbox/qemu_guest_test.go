@@ -9,11 +9,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // qemuGuestTest skips unless the qemu backend can run here.
@@ -34,7 +36,9 @@ func qemuGuestTest(t *testing.T) Backend {
 }
 
 // TestQemuBigOutput: megabytes on stdout and stderr come back intact and
-// apart (virtio-serial; the serial port would take half a minute).
+// apart (virtio-serial; the serial port would take half a minute), even
+// when the host reads them slowly and they are still on their way when
+// the command ends.
 func TestQemuBigOutput(t *testing.T) {
 	b := qemuGuestTest(t)
 	data := make([]byte, 7<<20)
@@ -48,7 +52,7 @@ func TestQemuBigOutput(t *testing.T) {
 		t.Skip(err)
 	}
 	var out, errb bytes.Buffer
-	status, err := b.Run(context.Background(), Spec{Stdout: &out, Stderr: &errb,
+	status, err := b.Run(context.Background(), Spec{Stdout: slowWriter{&out}, Stderr: &errb,
 		Argv: []string{"/bin/bash", "-c", `cat "$1" & seq 1 300000 >&2; wait`, "x", src}})
 	if err != nil || status != 0 {
 		t.Fatalf("status %d, err %v", status, err)
@@ -93,7 +97,7 @@ func TestQemuBadSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	status, err := b.Run(context.Background(), Spec{Stdout: &out, Stderr: &errb, Verbose: os.Getenv("V") != "", Argv: []string{"/bin/echo", "booted"}})
+	status, err := b.Run(context.Background(), Spec{Stdout: slowWriter{&out}, Stderr: &errb, Verbose: os.Getenv("V") != "", Argv: []string{"/bin/echo", "booted"}})
 	if err != nil || status != 0 || out.String() != "booted\n" {
 		t.Fatalf("status %d, err %v, stdout %q, stderr %q", status, err, out.String(), errb.String())
 	}
@@ -123,4 +127,12 @@ func BenchmarkQemuRun(b *testing.B) {
 			b.Fatalf("status %d, err %v", st, err)
 		}
 	}
+}
+
+// slowWriter takes its time with each write.
+type slowWriter struct{ w io.Writer }
+
+func (s slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(2 * time.Millisecond)
+	return s.w.Write(p)
 }

@@ -64,19 +64,25 @@ if [ -e /run/vmhost/tty ]; then
 fi
 [ -c "$OUT" ] && [ -c "$ERR" ] || fail "no virtio-serial ports for the command's output"
 
-# the stop watcher; other lines (repeated go lines of a resume) are ignored
+# The control line: "stop" asks for a graceful stop (SIGINT to the
+# command), "bye" for the end; other lines (the repeated go lines of a
+# resume) are ignored.
 $B stty -F /dev/ttyS1 raw -echo 2>/dev/null
 {
 	while IFS= read -r l; do
-		[ "$l" = stop ] && break
+		case $l in
+		stop)
+			if [ -s /run/wordish-vm.pid ]; then
+				echo "wordish-qemu init: stop requested, SIGINT to the command"
+				$B kill -INT "$($B cat /run/wordish-vm.pid)"
+			else
+				echo "wordish-qemu init: stop requested before the command started"
+				$B reboot -f
+			fi
+			;;
+		bye) $B reboot -f ;;
+		esac
 	done
-	if [ -s /run/wordish-vm.pid ]; then
-		echo "wordish-qemu init: stop requested, SIGINT to the command"
-		$B kill -INT "$($B cat /run/wordish-vm.pid)"
-	else
-		echo "wordish-qemu init: stop requested before the command started"
-		$B reboot -f
-	fi
 } </dev/ttyS1 &
 
 echo "wordish-qemu init: ready at $($B cut -d' ' -f1 /proc/uptime)s"
@@ -85,4 +91,12 @@ rc=$?
 echo "wordish-qemu init: command exited with status $rc"
 echo $rc >/run/vmhost/status
 $B sync
+# A write to a virtio-serial port returns once the data is queued, not
+# once the host has it: megabytes may still be on their way. Each port
+# ends with the run's nonce, and the host says "bye" when it has read
+# both; if it never does, the guest goes anyway.
+$B cat /run/vmhost/nonce >"$OUT"
+$B cat /run/vmhost/nonce >"$ERR"
+$B sleep 30
+echo "wordish-qemu init: the host did not confirm the end of the output"
 $B reboot -f

@@ -196,6 +196,9 @@ func (w *qemuWatch) seen(prefix string) <-chan struct{} {
 	return ch
 }
 
+// errSnapshotSlow is a saved guest not made in time, or stopped.
+var errSnapshotSlow = errors.New("too slow")
+
 // qemuMakeSnapshot boots a guest that stops at the snapshot point and
 // saves it to snap with the monitor's migrate command.
 func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
@@ -211,7 +214,7 @@ func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
 		return err
 	}
 	defer l.end()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	slow, cancel := context.WithTimeout(ctx, 180*time.Second)
 	defer cancel()
 	qemuSays := func() string {
 		b, _ := os.ReadFile(filepath.Join(dir, "qemu.log"))
@@ -221,8 +224,8 @@ func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
 	case <-l.watch.seen("wordish-qemu: snapshot point"):
 	case <-l.g.exited:
 		return fmt.Errorf("the guest stopped while booting: %s %s", qemuLastLine([]byte(con.String())), qemuSays())
-	case <-ctx.Done():
-		return fmt.Errorf("the guest did not boot: %s", qemuLastLine([]byte(con.String())))
+	case <-slow.Done():
+		return fmt.Errorf("%w: it did not boot within 180 s: %s", errSnapshotSlow, qemuLastLine([]byte(con.String())))
 	}
 	tmp := snap + ".new"
 	defer os.Remove(tmp)
@@ -231,8 +234,8 @@ func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
 	fmt.Fprintf(l.mon, "migrate \"exec:cat > %s\"\nquit\n", shellQuote(tmp))
 	select {
 	case <-l.g.exited:
-	case <-ctx.Done():
-		return errors.New("saving the guest took too long")
+	case <-slow.Done():
+		return fmt.Errorf("%w: saving it took more than 180 s", errSnapshotSlow)
 	}
 	if !qemuUsable(tmp) {
 		return fmt.Errorf("qemu saved nothing: %s", qemuSays())
@@ -282,6 +285,18 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	if err := os.MkdirAll(filepath.Join(qemuCacheDir(), "empty"), 0o755); err != nil {
 		return -1, fmt.Errorf("qemu: cache: %w", err)
 	}
+	// The saved guest comes first (it depends on the number of shares,
+	// not on their paths), before there is a run directory to leave
+	// behind. Stderr is the command's: making it (once) is noted there
+	// only when asked to prepare, like the download, or with Verbose.
+	var notes io.Writer = io.Discard
+	if spec.Verbose || spec.Install {
+		notes = spec.Stderr
+	}
+	snap, serr := qemuEnsureSnapshot(ctx, q.config(k, a, spec.Memory, spec.Shares), notes, false)
+	if serr != nil {
+		fmt.Fprintf(spec.Stderr, "wordish: qemu: %v; booting instead\n", serr)
+	}
 	run, err := newRunDir(&spec)
 	if err != nil {
 		return -1, err
@@ -299,16 +314,6 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	if err := os.WriteFile(filepath.Join(run, "init"), []byte(init2), 0o755); err != nil {
 		return -1, err
 	}
-	// Stderr is the command's: the saved guest is noted there only when
-	// asked to prepare (or Verbose), like the download
-	var notes io.Writer = io.Discard
-	if spec.Verbose || spec.Install {
-		notes = spec.Stderr
-	}
-	snap, serr := qemuEnsureSnapshot(ctx, cfg, notes, false)
-	if serr != nil {
-		fmt.Fprintf(spec.Stderr, "wordish: qemu: %v; booting instead\n", serr)
-	}
 	if err := ctx.Err(); err != nil {
 		return -1, fmt.Errorf("%w: %w", ErrStopped, err)
 	}
@@ -317,6 +322,16 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 		ctx, cancel = context.WithTimeout(ctx, spec.Timeout)
 		defer cancel()
 	}
+
+	// the end of each output stream, which the guest marks (qemuEndWriter)
+	nonce := make([]byte, 16)
+	rand.Read(nonce[1:])
+	if err := os.WriteFile(filepath.Join(run, "nonce"), nonce, 0o644); err != nil {
+		return -1, err
+	}
+	stdout, stderr := newQemuEndWriter(spec.Stdout, nonce), newQemuEndWriter(spec.Stderr, nonce)
+	defer stdout.flush()
+	defer stderr.flush()
 
 	con := newConsole()
 	var conOut io.Writer = con
@@ -335,7 +350,7 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 		mode = "resumed"
 		rc := cfg
 		rc.Snap = true
-		if l, err = qemuStartLaunch(rc, conOut, spec.Stdout, spec.Stderr, false, "-incoming", "exec:cat "+shellQuote(snap)); err != nil {
+		if l, err = qemuStartLaunch(rc, conOut, stdout, stderr, false, "-incoming", "exec:cat "+shellQuote(snap)); err != nil {
 			return -1, err
 		}
 		now := time.Now()
@@ -352,7 +367,7 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	}
 	if l == nil {
 		cfg.Snap = false
-		if l, err = qemuStartLaunch(cfg, conOut, spec.Stdout, spec.Stderr, false); err != nil {
+		if l, err = qemuStartLaunch(cfg, conOut, stdout, stderr, false); err != nil {
 			return -1, err
 		}
 	}
@@ -364,6 +379,17 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	l.outW.Close()
 	l.errW.Close()
 	l.outW, l.errW = nil, nil
+	// once both streams are complete, the guest may go
+	go func(ctl *os.File, exited <-chan struct{}) {
+		for _, e := range []*qemuEndWriter{stdout, stderr} {
+			select {
+			case <-e.seen:
+			case <-exited:
+				return
+			}
+		}
+		ctl.Write([]byte("bye\n"))
+	}(l.ctl, l.g.exited)
 	stopped := l.g.supervise(ctx, spec.Grace, func() { l.ctl.Write([]byte("stop\n")) }, log, "qemu")
 	qemuLog, _ := os.ReadFile(filepath.Join(run, "qemu.log"))
 	l.end()
@@ -396,7 +422,7 @@ func qemuResume(ctx context.Context, l *qemuLaunch) string {
 	rnd := make([]byte, 32)
 	rand.Read(rnd)
 	resumed := l.watch.seen("wordish-qemu: resumed")
-	deadline := time.NewTimer(30 * time.Second)
+	deadline := time.NewTimer(60 * time.Second)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -409,7 +435,7 @@ func qemuResume(ctx context.Context, l *qemuLaunch) string {
 		case <-l.g.exited:
 			return "qemu exited"
 		case <-deadline.C:
-			return "no answer within 30 s"
+			return "no answer within 60 s"
 		case <-ctx.Done():
 			return "stopped"
 		case <-tick.C:
@@ -457,4 +483,68 @@ func qemuReadLines(name string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// qemuEndWriter passes a port's stream on to w, up to the run's nonce,
+// which the guest writes after the command's output (see qemu_init2.sh):
+// seen is closed when it came, so the host knows it has everything. Only
+// bytes that could be the start of the nonce are held back (it begins
+// with a NUL byte, which text does not end with), so the output stays
+// live. An error of w does not stop the reading: a guest whose output
+// nobody reads would wait forever.
+type qemuEndWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	nonce []byte
+	held  []byte
+	seen  chan struct{}
+	done  bool
+	err   error
+}
+
+func newQemuEndWriter(w io.Writer, nonce []byte) *qemuEndWriter {
+	return &qemuEndWriter{w: w, nonce: nonce, seen: make(chan struct{})}
+}
+
+func (e *qemuEndWriter) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done {
+		e.pass(p) // after the nonce: a daemon the command left, say
+		return len(p), nil
+	}
+	buf := append(e.held, p...)
+	if i := bytes.Index(buf, e.nonce); i >= 0 {
+		e.pass(buf[:i])
+		e.held = nil
+		e.done = true
+		close(e.seen)
+		e.pass(buf[i+len(e.nonce):])
+		return len(p), nil
+	}
+	// hold the longest end of buf that begins the nonce
+	keep := 0
+	for k := min(len(buf), len(e.nonce)-1); k > 0; k-- {
+		if bytes.Equal(buf[len(buf)-k:], e.nonce[:k]) {
+			keep = k
+			break
+		}
+	}
+	e.pass(buf[:len(buf)-keep])
+	e.held = append([]byte(nil), buf[len(buf)-keep:]...)
+	return len(p), nil
+}
+
+func (e *qemuEndWriter) pass(p []byte) {
+	if len(p) > 0 && e.err == nil {
+		_, e.err = e.w.Write(p)
+	}
+}
+
+// flush passes on what is held (the stream ended without the nonce).
+func (e *qemuEndWriter) flush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pass(e.held)
+	e.held = nil
 }

@@ -3,6 +3,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -136,3 +138,54 @@ func TestQemuDiagnose(t *testing.T) {
 		}
 	}
 }
+
+func TestQemuEndWriter(t *testing.T) {
+	nonce := []byte("\x00NONCE-0123456789")
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		want   string
+		seen   bool
+	}{
+		{"nonce alone", []string{"hello\n", string(nonce)}, "hello\n", true},
+		{"nonce split", []string{"hello\n\x00NON", "CE-0123", "456789"}, "hello\n", true},
+		{"nonce glued", []string{"a\n" + string(nonce)}, "a\n", true},
+		{"after the nonce", []string{"a" + string(nonce) + "late"}, "alate", true},
+		{"no nonce", []string{"a\x00NON"}, "a\x00NON", false},
+		{"almost", []string{"x\x00NONCE-012345678", "X"}, "x\x00NONCE-012345678X", false},
+	} {
+		var out bytes.Buffer
+		e := newQemuEndWriter(&out, nonce)
+		for _, c := range tc.chunks {
+			if n, err := e.Write([]byte(c)); n != len(c) || err != nil {
+				t.Fatalf("%s: Write = %d, %v", tc.name, n, err)
+			}
+		}
+		seen := false
+		select {
+		case <-e.seen:
+			seen = true
+		default:
+		}
+		e.flush()
+		if out.String() != tc.want || seen != tc.seen {
+			t.Errorf("%s: wrote %q, seen %v; want %q, %v", tc.name, out.String(), seen, tc.want, tc.seen)
+		}
+	}
+	// text passes at once: nothing held back
+	var out bytes.Buffer
+	e := newQemuEndWriter(&out, nonce)
+	e.Write([]byte("PASS step 1\n"))
+	if out.String() != "PASS step 1\n" {
+		t.Errorf("a line was held back: %q", out.String())
+	}
+	// a failing writer does not stop the reading
+	e = newQemuEndWriter(failWriter{}, nonce)
+	if n, err := e.Write([]byte("lost")); n != 4 || err != nil {
+		t.Errorf("Write to a failing writer = %d, %v; want 4, nil", n, err)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("closed") }
