@@ -30,6 +30,11 @@ type Command struct {
 	Expect  ExpectKind    // which statuses let the batch go on
 	Code    int           // for ExpectCode
 	Timeout time.Duration // 0 = the session's default
+	// Input is typed to the command on its terminal, a line at a time
+	// when it waits (after a prompt), then an end of file; the terminal
+	// echoes it, as for a user typing. Without Input, a command reading
+	// its input gets an end of file.
+	Input string
 }
 
 // Result is what one command did.
@@ -43,6 +48,10 @@ type Result struct {
 	TimedOut    bool // killed at its timeout
 	Exited      bool // the command ended the shell (exit, exec, kill -9 $$); Status is the shell's
 	Interrupted bool // stopped by Session.Interrupt (SIGINT/SIGTERM to wordish)
+	// Tampered says how the command broke the session's protocol (it
+	// wrote an end-of-command marker, or something other than the shell
+	// wrote to the channel); such a command is never to count as passed.
+	Tampered string
 }
 
 // Expected reports whether status fits the command's expectation.

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/creack/pty"
@@ -34,25 +34,29 @@ const (
 // from one goroutine at a time, except Interrupt, Alive and Close.
 type Session struct {
 	cfg     Config
-	id      string // WORDISH_SESSION tag
-	nonce   string
-	pid     int
-	shell   *exec.Cmd
-	masters [2]int // terminal masters, non-blocking: stdin+stdout, stderr
-	outTTY  string
-	slaves  [2]*os.File
-	errTTY  string
-	ctl     *os.File // the shell's script (a pipe): ". batch" lines
-	priv    string   // private directory of the batch file
-	batchF  string
-	dir     string
-	ownDir  bool
-	wake    int // eventfd: the shell died, or Interrupt was called
-	dead    chan struct{}
-	status  int // the shell's exit status, once dead is closed
-	intr    atomic.Bool
-	running atomic.Bool
-	closed  atomic.Bool
+	pid     int     // the shell's
+	reaper  *reaper // the shell's parent, killer of its descendants (procs.go)
+	chanFd  int     // marker channel (a socket), non-blocking; see script
+	chanBuf []byte
+	ready   bool // the shell's setup is done
+	// Names of the shell variables of the session: per session, so that no
+	// document can count on them.
+	vStatus, vStop, vNull string
+	masters               [2]int // terminal masters, non-blocking: stdin+stdout, stderr
+	outTTY                string
+	slaves                [2]*os.File
+	errTTY                string
+	ctl                   *os.File // the shell's script (a pipe): ". batch" lines
+	priv                  string   // private directory of the batch file
+	batchF                string
+	dir                   string
+	ownDir                bool
+	wake                  int // eventfd: the shell died, or Interrupt was called
+	dead                  chan struct{}
+	status                int // the shell's exit status, once dead is closed
+	intr                  atomic.Bool
+	running               atomic.Bool
+	closed                atomic.Bool
 	// intrMu makes Interrupt's check of running and its setting of intr
 	// one step against a batch's start and end, so a late Interrupt
 	// cannot hit the next batch (the cleanup after a SIGINT).
@@ -97,12 +101,13 @@ func Start(cfg Config) (*Session, error) {
 	}
 	inheritOnce.Do(closeInherited)
 	s := &Session{
-		cfg:   cfg,
-		id:    randHex(8),
-		nonce: randHex(8),
-		dead:  make(chan struct{}),
-		wake:  -1,
+		cfg:    cfg,
+		dead:   make(chan struct{}),
+		wake:   -1,
+		chanFd: -1,
 	}
+	suffix := randHex(4)
+	s.vStatus, s.vStop, s.vNull = "__w_s"+suffix, "__w_x"+suffix, "__w_z"+suffix
 	ok := false
 	defer func() {
 		if !ok {
@@ -157,6 +162,31 @@ func Start(cfg Config) (*Session, error) {
 	}
 	s.ctl = w
 
+	// The marker channel: a socket whose reader learns, from the kernel,
+	// which process wrote each message (SO_PASSCRED).
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		if err = unix.SetsockoptInt(sp[0], unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err == nil {
+			err = unix.SetNonblock(sp[0], true)
+		}
+		if err != nil {
+			unix.Close(sp[0])
+			unix.Close(sp[1])
+		}
+	}
+	if err != nil {
+		unix.Close(outM)
+		outS.Close()
+		unix.Close(errM)
+		errS.Close()
+		unix.Close(s.wake)
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	s.chanFd = sp[0]
+	peer := os.NewFile(uintptr(sp[1]), "channel")
+
 	var args []string
 	s.shellName = filepath.Base(path)
 	if s.shellName == "bash" {
@@ -168,19 +198,15 @@ func Start(cfg Config) (*Session, error) {
 	}
 	args = append(args, "-m")
 	args = append(args, "/dev/fd/3")
-	c := exec.Command(path, args...)
-	c.Args[0] = filepath.Base(path)
-	c.Dir = s.dir
-	c.Env = sessionEnv(cfg.Env, s.id, s.dir)
-	c.Stdin, c.Stdout, c.Stderr = outS, outS, outS
-	c.ExtraFiles = []*os.File{r, errS}
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	err = c.Start()
+	s.reaper, s.pid, err = startReaper(path, append([]string{filepath.Base(path)}, args...),
+		sessionEnv(cfg.Env, s.dir), s.dir, [6]*os.File{outS, outS, outS, r, errS, peer})
 	r.Close()
+	peer.Close()
 	if err != nil {
 		unix.Close(outM)
 		unix.Close(errM)
 		unix.Close(s.wake)
+		unix.Close(s.chanFd)
 		outS.Close()
 		errS.Close()
 		w.Close()
@@ -190,31 +216,18 @@ func Start(cfg Config) (*Session, error) {
 	// anymore (say, after exec 2>/dev/null) would end its master's
 	// reads, and the shell may open it again by name.
 	s.slaves = [2]*os.File{outS, errS}
-	s.shell, s.pid = c, c.Process.Pid
 	ok = true
 	go s.waitShell()
 	s.buf = make([]byte, 64<<10)
-	s.scan[0] = scanner{mark: []byte("\x1e" + s.nonce + ":")}
-	s.scan[1] = scanner{mark: s.scan[0].mark, wrap: []byte(s.batchF + ": ")}
+	s.scan[0] = scanner{mark: []byte(markPrefix)}
+	s.scan[1] = scanner{mark: s.scan[0].mark, wrap: []byte("/dev/fd/3: line ")}
 	if s.bash {
 		s.scan[1].rewrite = s.errPrefix
+		s.scan[1].key = []byte(s.batchF + ": ")
 		s.scan[1].as = []byte(s.shellName + ": ")
 	}
 
-	// Setup, read by the shell from its script. The script's own
-	// descriptor was opened anew by the shell (moved high, close-on-exec);
-	// the inherited 3 is closed so that commands inherit only 0, 1, 2.
-	// With -m, bash sets up job control at startup on a copy of its
-	// standard error, which is why that is the main terminal at exec;
-	// the standard error terminal comes as 4 and takes its place. The INT
-	// trap keeps the shell alive when a job is interrupted (bash then
-	// aborts the line it runs); signal 39 asks it to stop the batch.
-	setup := "exec 3<&- 2>&4 4>&-\ntrap : INT\ntrap __w_x=1 39\nshopt -s expand_aliases 2>/dev/null\n" +
-		"__w_st() { return \"$1\"; }\n__w_s=0\n" +
-		"__w_end() { printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\"; printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >&2; }\n" +
-		"__w_endp() { __w_end \"$@\" >" + s.outTTY + " 2>" + s.errTTY + "; }\n" +
-		"__w_endt() { printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >" + s.outTTY + "; printf '\\036%s:E%s:%s\\036' \"$2\" \"$3\" \"$1\" >" + s.errTTY + "; }\n"
-	if _, err := w.WriteString(setup); err != nil {
+	if _, err := w.WriteString(s.setup()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("session: setup: %w", err)
 	}
@@ -279,9 +292,9 @@ func (s *Session) fgPgrp() int {
 }
 
 // sessionEnv is the shell's environment: wordish's own, minus what would
-// make a run depend on the user's shell setup, plus TERM=dumb, the
-// session tag and extra.
-func sessionEnv(extra []string, id, dir string) []string {
+// make a run depend on the user's shell setup, plus TERM=dumb, pagers
+// that do not wait for a key (cat) and extra.
+func sessionEnv(extra []string, dir string) []string {
 	drop := map[string]bool{
 		"LC_ALL": true, "TERM": true, "COLUMNS": true, "LINES": true,
 		"BASH_ENV": true, "ENV": true, "SHELLOPTS": true, "BASHOPTS": true,
@@ -290,6 +303,7 @@ func sessionEnv(extra []string, id, dir string) []string {
 		"TMOUT": true, "OLDPWD": true, "PWD": true, "POSIXLY_CORRECT": true,
 		"BASH_XTRACEFD": true, "IFS": true, "WORDISH_SESSION": true,
 		"COLORTERM": true, "TERMCAP": true, "INPUTRC": true,
+		"PAGER": true, "GIT_PAGER": true, "MANPAGER": true, "SYSTEMD_PAGER": true,
 	}
 	var env []string
 	for _, kv := range os.Environ() {
@@ -299,7 +313,8 @@ func sessionEnv(extra []string, id, dir string) []string {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "TERM=dumb", "PWD="+dir, "WORDISH_SESSION="+id)
+	env = append(env, "TERM=dumb", "PWD="+dir,
+		"PAGER=cat", "GIT_PAGER=cat", "MANPAGER=cat", "SYSTEMD_PAGER=")
 	for _, kv := range extra {
 		k, _, _ := strings.Cut(kv, "=")
 		out := env[:0]
@@ -322,21 +337,8 @@ func randHex(n int) string {
 }
 
 func (s *Session) waitShell() {
-	err := s.shell.Wait()
-	st := 0
-	if s.shell.ProcessState != nil {
-		if ws, ok := s.shell.ProcessState.Sys().(syscall.WaitStatus); ok {
-			switch {
-			case ws.Signaled():
-				st = 128 + int(ws.Signal())
-			case ws.Exited():
-				st = ws.ExitStatus()
-			}
-		}
-	} else if err != nil {
-		st = -1
-	}
-	s.status = st
+	<-s.reaper.exited
+	s.status = s.reaper.status
 	close(s.dead)
 	s.poke()
 }
@@ -403,134 +405,172 @@ func quote(text string) string {
 }
 
 // stopSig is the signal that tells the shell to stop the batch after the
-// command running now (its trap sets $__w_x, checked after each command).
+// command running now (its trap sets the stop variable, checked after each
+// command).
 const stopSig = unix.Signal(39) // SIGRTMIN+5 in glibc's numbering
+
+// markPrefix starts every marker on the terminals; see stream.go.
+const markPrefix = "\x1eW"
+
+// chanFdShell is the shell's descriptor of the marker channel: high, out
+// of the way of the descriptors articles use (bash); other shells address
+// only 0 to 9.
+func (s *Session) chanFdShell() string {
+	if s.bash {
+		return "250"
+	}
+	return "9"
+}
+
+// setup is the shell text run before the first batch, while the shell
+// has no function, alias or trap of a document's yet.
+//
+// After each command the batch calls __w STATUS SEQ EXPECT TOKEN (in slow
+// mode __wp, which writes to the terminals by name): it writes the marker
+// \036W SEQ:TOKEN \036 on both terminals, then SEQ:STATUS:TOKEN:TIME on
+// the channel, and returns whether the status fits EXPECT (z zero, n
+// non-zero, a any, or the code) and no stop was asked for. TOKEN is
+// $SRANDOM, drawn after the command ended: no command can know it in
+// advance. __we STATUS BATCH TOKEN ends a batch the same way. With bash
+// the functions are read-only (readonly -f: no document can redefine
+// them), were parsed before any alias existed, do not inherit DEBUG or
+// RETURN traps, call printf as a builtin (a function named printf is not
+// used) and take the status as an argument, never from a variable: the
+// status they report is the command's. A printf that fails to write on
+// the channel (a disabled builtin, a closed descriptor) ends the shell
+// with ${NULL:?}, an expansion error no document can redefine: the
+// command is then reported as having ended the shell, never as passed.
+func (s *Session) setup() string {
+	S, X, Z := s.vStatus, s.vStop, s.vNull
+	fd := s.chanFdShell()
+	var b strings.Builder
+	// The script's own descriptor was opened anew by the shell (moved
+	// high, close-on-exec); the inherited 3 is closed so that commands
+	// inherit only 0, 1, 2 and the channel. With -m, bash sets up job
+	// control at startup on a copy of its standard error, which is why
+	// that is the main terminal at exec; the standard error terminal comes
+	// as 4 and takes its place. The INT trap keeps the shell alive when a
+	// job is interrupted (bash then aborts the line it runs); signal 39
+	// asks it to stop the batch.
+	b.WriteString("exec 3<&- 2>&4 4>&- " + fd + ">&5 5>&-\ntrap : INT\ntrap " + X + "=1 39\n" +
+		"shopt -s expand_aliases 2>/dev/null\nreadonly " + Z + "=\n")
+	// During a batch the channel is only where bash saved it, close-on-exec
+	// (see RunBatch): its descriptor comes as $5.
+	send := "printf '%s:%s:%s:%s\\n' \"$2\" \"$1\" \"$4\" \"$EPOCHREALTIME\" >&\"$5\" || ${" + Z + ":?}; " + S + "=$1; "
+	sendEnd := "printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" >&" + fd + " || ${" + Z + ":?}; "
+	byName := func(m string) string {
+		return "printf '" + m + "' \"$2\" \"$4\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$4\" >" + s.errTTY + "; "
+	}
+	byNameEnd := func(m string) string {
+		return "printf '" + m + "' \"$2\" \"$3\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$3\" >" + s.errTTY + "; "
+	}
+	// Builtins disabled with enable -n are enabled again when the channel
+	// cannot be written, and the markers written again.
+	reenable := "\\enable builtin printf return 2>/dev/null; "
+	if s.bash {
+		check := "[[ -z ${" + X + "-} ]] && case $3 in (z) [[ $1 == 0 ]];; (n) [[ $1 != 0 ]];; (a) ;; (*) [[ $1 == \"$3\" ]];; esac"
+		bi := func(t string) string { return strings.ReplaceAll(t, "printf ", "builtin printf ") }
+		// The marker on standard error is printf's own error message
+		// about an invalid number ("/dev/fd/3: line N: printf: MARKER:
+		// invalid number"), a line removed whole: one printf, no
+		// redirection, writes both.
+		inband := "builtin printf '\\036W%s:%s\\036%.0d' \"$2\" \"$4\" $'\\036W'\"$2:$4\"$'\\036'; "
+		b.WriteString("__w() { " + inband + bi(strings.Replace(send, " || ", " || { "+reenable+inband+bi(strings.SplitN(send, " || ", 2)[0])+"; } || ", 1)) + check + "; }\n")
+		b.WriteString("__wp() { " + bi(byName("\\036W%s:%s\\036")) + bi(send) + check + "; }\n")
+		b.WriteString("__we() { builtin printf '\\036WE%s:%s\\036%.0d' \"$2\" \"$3\" $'\\036WE'\"$2:$3\"$'\\036'; " + bi(sendEnd) + "}\n")
+		b.WriteString("__wep() { " + bi(byNameEnd("\\036WE%s:%s\\036")) + bi(sendEnd) + "}\n")
+		b.WriteString("__wst() { \\return \"$1\"; }\nreadonly -f __w __wp __we __wep __wst\n")
+		b.WriteString("builtin printf 'R\\n' >&" + fd + "\n")
+		return b.String()
+	}
+	check := "[ -z \"${" + X + "-}\" ] && case $3 in z) [ \"$1\" = 0 ];; n) [ \"$1\" != 0 ];; a) ;; *) [ \"$1\" = \"$3\" ];; esac"
+	b.WriteString("__w() { printf '\\036W%s:%s\\036' \"$2\" \"$4\"; printf '\\036W%s:%s\\036' \"$2\" \"$4\" >&2; " + send + check + "; }\n")
+	b.WriteString("__wp() { " + byName("\\036W%s:%s\\036") + send + check + "; }\n")
+	b.WriteString("__we() { printf '\\036WE%s:%s\\036' \"$2\" \"$3\"; printf '\\036WE%s:%s\\036' \"$2\" \"$3\" >&2; " + sendEnd + "}\n")
+	b.WriteString("__wep() { " + byNameEnd("\\036WE%s:%s\\036") + sendEnd + "}\n")
+	b.WriteString("__wst() { return \"$1\"; }\n")
+	b.WriteString("printf 'R\\n' >&" + fd + "\n")
+	return b.String()
+}
 
 // script writes the shell text of a batch. For each command: the previous
 // status restored as $? (statically when the expectation of the previous
-// command fixes it), the command evaluated at top level, its end markers on
-// both terminals, and a return from the sourced file when its status does
-// not fit or the stop signal came.
-//
-// The markers: with bash, one printf writes the standard output marker
-// and, through its own error message about an invalid number, the
-// standard error one ("BATCHFILE: line N: printf: MARKER: invalid
-// number"): a redirection costs more than the rest of a command's
-// overhead. In slow mode (a command may have redirected the shell's own
-// output with exec) and with other shells, two printf write plain markers
-// to the terminals, by name in slow mode.
+// command fixes it), the command evaluated at top level, then the call of
+// __w (see setup) and a return from the sourced file when it says stop.
+// Names are called quoted (\__w, \return) so that no alias applies; should
+// return not return (a function of the document's named return), the
+// expansion error after it ends the shell rather than let the next
+// command run.
 func (s *Session) script(cmds []Command, base int) []byte {
-	b := make([]byte, 0, 32+len(cmds)*(160+len(s.nonce)))
-	b = append(b, "__w_x=\n"...)
+	b := make([]byte, 0, 32+len(cmds)*96)
+	b = append(b, s.vStop+"=\n"...)
 	prev, known := s.lastStatus, true
+	stopLine := " || { \\return 0; ${" + s.vNull + ":?}; }"
+	if s.bash {
+		// return disabled (enable -n return): enabled again.
+		stopLine = " || { \\return 0 2>/dev/null || { \\enable return; \\return 0; }; ${" + s.vNull + ":?}; }"
+	}
+	chanFd := s.chanFdShell()
+	if s.bash {
+		chanFd = strconv.Itoa(s.savedFd())
+	}
 	for i, c := range cmds {
 		seq := strconv.Itoa(base + i)
-		if s.traced {
-			b = s.tracedCommand(b, c, seq, prev, known)
-			prev, known = c.Code, c.Expect == ExpectCode
-			if c.Expect == ExpectZero {
-				prev, known = 0, true
-			}
-			continue
-		}
+		restore := ""
 		switch {
 		case !known:
-			b = append(b, "__w_st \"$__w_s\" && :\n"...)
+			restore = "\\__wst \"$" + s.vStatus + "\""
 		case prev != 0:
-			b = append(b, "__w_st "...)
-			b = strconv.AppendInt(b, int64(prev), 10)
-			b = append(b, " && :\n"...)
+			restore = "\\__wst " + strconv.Itoa(prev)
+		}
+		if restore != "" {
+			// && keeps a non-zero status from tripping set -e.
+			and := " && ((1))\n"
+			if !s.bash {
+				and = " && :\n"
+			}
+			if s.traced {
+				b = append(b, "{ "+restore+"; } 2>/dev/null && { ((1)); } 2>/dev/null\n"...)
+			} else {
+				b = append(b, restore+and...)
+			}
 		}
 		if s.bash && s.direct(c.Text) {
 			b = append(b, c.Text...)
 		} else {
-			b = append(b, "eval "...)
+			b = append(b, "\\eval "...)
 			b = appendQuoted(b, c.Text)
 		}
-		b = append(b, "\n__w_s=$?; printf '\\036"...)
-		b = append(b, s.nonce...)
-		b = append(b, ':')
-		b = append(b, seq...)
-		sep := "; "
-		switch {
-		case s.slow:
-			b = append(b, ":%s:%s\\036' \"$__w_s\" \"$EPOCHREALTIME\" >"...)
-			b = append(b, s.outTTY...)
-			b = append(b, "; printf '\\036"...)
-			b = append(b, s.nonce...)
-			b = append(b, ':')
-			b = append(b, seq...)
-			b = append(b, ":%s\\036' \"$__w_s\" >"...)
-			b = append(b, s.errTTY...)
-		case s.bash:
-			sep = " "
-			b = append(b, ":%s:%s\\036%.0d' \"$__w_s\" \"$EPOCHREALTIME\" $'\\036'"...)
-			b = append(b, s.nonce...)
-			b = append(b, ':')
-			b = append(b, seq...)
-			// printf fails (invalid number): the test comes after ||.
-			b = append(b, ":\"$__w_s\"$'\\036' ||"...)
-		default:
-			b = append(b, ":%s:%s\\036' \"$__w_s\" \"$EPOCHREALTIME\"; printf '\\036"...)
-			b = append(b, s.nonce...)
-			b = append(b, ':')
-			b = append(b, seq...)
-			b = append(b, ":%s\\036' \"$__w_s\" >&2"...)
+		fn := "\\__w"
+		if s.slow || s.traced {
+			fn = "\\__wp"
 		}
+		b = append(b, "\n"...)
+		if s.traced {
+			b = append(b, "{ "...)
+		}
+		b = append(b, fn+" \"$?\" "+seq+" "...)
 		switch c.Expect {
 		case ExpectZero:
-			b = append(b, sep+"[ \"$__w_s$__w_x\" = 0 ] || return 0\n"...)
+			b = append(b, 'z')
 			prev, known = 0, true
 		case ExpectCode:
-			b = append(b, sep+"[ \"$__w_s$__w_x\" = "...)
 			b = strconv.AppendInt(b, int64(c.Code), 10)
-			b = append(b, " ] || return 0\n"...)
 			prev, known = c.Code, true
 		case ExpectNonzero:
-			b = append(b, sep+"[ \"$__w_s\" != 0 ] && [ -z \"$__w_x\" ] || return 0\n"...)
+			b = append(b, 'n')
 			known = false
 		default:
-			b = append(b, sep+"[ -z \"$__w_x\" ] || return 0\n"...)
+			b = append(b, 'a')
 			known = false
 		}
+		b = append(b, " \"$SRANDOM\" "+chanFd+stopLine...)
+		if s.traced {
+			b = append(b, "; } 2>/dev/null"...)
+		}
+		b = append(b, '\n')
 	}
 	return b
-}
-
-// tracedCommand writes a command of the batch for a shell that may trace
-// (set -x): each line of the session's own is in a group whose standard
-// error, where the trace goes, is /dev/null; the markers are written to
-// the terminals by name.
-func (s *Session) tracedCommand(b []byte, c Command, seq string, prev int, known bool) []byte {
-	switch {
-	case !known:
-		b = append(b, "{ __w_st \"$__w_s\"; } 2>/dev/null && { :; } 2>/dev/null\n"...)
-	case prev != 0:
-		b = append(b, "{ __w_st "...)
-		b = strconv.AppendInt(b, int64(prev), 10)
-		b = append(b, "; } 2>/dev/null && { :; } 2>/dev/null\n"...)
-	}
-	if s.direct(c.Text) {
-		b = append(b, c.Text...)
-	} else {
-		b = append(b, "eval "...)
-		b = appendQuoted(b, c.Text)
-	}
-	m := "'\\036" + s.nonce + ":" + seq + ":%s\\036' \"$__w_s\""
-	b = append(b, "\n{ __w_s=$?; printf "+m+" >"+s.outTTY+"; printf "+m+" >"+s.errTTY+"; } 2>/dev/null; { "...)
-	switch c.Expect {
-	case ExpectZero:
-		b = append(b, "[ \"$__w_s$__w_x\" = 0 ]"...)
-	case ExpectCode:
-		b = append(b, "[ \"$__w_s$__w_x\" = "...)
-		b = strconv.AppendInt(b, int64(c.Code), 10)
-		b = append(b, " ]"...)
-	case ExpectNonzero:
-		b = append(b, "[ \"$__w_s\" != 0 ] && [ -z \"$__w_x\" ]"...)
-	default:
-		b = append(b, "[ -z \"$__w_x\" ]"...)
-	}
-	return append(b, " || return 0; } 2>/dev/null\n"...)
 }
 
 // tracing matches commands that may turn on set -x.
@@ -617,6 +657,9 @@ func appendQuoted(b []byte, text string) []byte {
 // ended the shell, and returns how many commands ran. On a dead or closed
 // session it runs nothing and returns 0. each runs on the calling
 // goroutine and must not call Run or RunBatch; it may be nil.
+//
+// A command with Input starts a batch of its own in the shell, so that
+// its input is typed when it runs, not before.
 func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	if len(cmds) == 0 {
 		return 0
@@ -626,8 +669,28 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.Alive() {
-		return 0
+	n := 0
+	for len(cmds) > 0 {
+		k := 1
+		for k < len(cmds) && cmds[k].Input == "" {
+			k++
+		}
+		off := n
+		ran, full := s.runBatch(cmds[:k], func(i int, r Result) { each(off+i, r) })
+		n += ran
+		if !full {
+			break
+		}
+		cmds = cmds[k:]
+	}
+	return n
+}
+
+// runBatch runs one batch in the shell; full reports whether all of cmds
+// ran and the batch went on after the last.
+func (s *Session) runBatch(cmds []Command, each func(i int, r Result)) (int, bool) {
+	if !s.Alive() || !s.waitReady() {
+		return 0, false
 	}
 	base := s.seq + 1
 	s.seq += len(cmds)
@@ -647,30 +710,131 @@ func (s *Session) RunBatch(cmds []Command, each func(i int, r Result)) int {
 		r := Result{Stderr: []byte("wordish: " + err.Error() + "\n"), Status: -1}
 		r.Transcript = r.Stderr
 		each(0, r)
-		return 1
+		return 1, false
 	}
 	s.setRunning(true)
 	defer s.setRunning(false)
 
+	b := batchRun{s: s, cmds: cmds, base: base, each: each, last: len(cmds) - 1}
+	// Input: end of file (Ctrl-D, typed in advance), unless the first
+	// command has input to type.
+	s.flushInput()
+	if cmds[0].Input != "" {
+		b.input = cmds[0].Input
+	} else {
+		s.typeEOF()
+	}
+
 	// The end of the batch is on a line of its own: an interrupt aborts
 	// the whole line being run (the sourcing), as Ctrl-C would. The shell
 	// reads these lines byte by byte (from a pipe): keep them short.
-	end := "\n__w_end \"$?\" "
+	end := "\n\\__we \"$?\" "
 	switch {
 	case s.traced:
-		end = "\n{ __w_endt \"$?\" "
+		end = "\n{ \\__wep \"$?\" "
 	case s.slow:
-		end = "\n__w_endp \"$?\" "
+		end = "\n\\__wep \"$?\" "
 	}
-	line := ". " + quote(s.batchF) + end + s.nonce + " " + strconv.Itoa(s.batch)
+	// The batch is sourced with the channel closed: bash keeps it, while
+	// the batch runs, as a copy at the lowest free descriptor from 10 up,
+	// close-on-exec, so that no command inherits it (with bash; other
+	// shells address only 0 to 9, and leave it in the commands).
+	line := ". " + quote(s.batchF)
+	if s.bash {
+		line += " " + s.chanFdShell() + ">&-"
+	}
+	line += end + strconv.Itoa(s.batch) + " \"$SRANDOM\""
 	if s.traced {
 		line += "; } 2>/dev/null"
 	}
 	line += "\n"
-	start := time.Now()
+	b.start = time.Now()
 	s.ctl.WriteString(line) // fails only if the shell is gone: the loop sees it
-	b := batchRun{s: s, cmds: cmds, base: base, each: each, start: start, last: len(cmds) - 1}
-	return b.loop()
+	n := b.loop()
+	full := n == len(cmds) && !b.stopped && b.broken == "" && s.Alive() && b.acc[n-1].marks >= 2 &&
+		cmds[n-1].Expected(b.acc[n-1].status)
+	return n, full
+}
+
+// waitReady waits for the end of the shell's setup (its "R" on the
+// channel), after which its descriptors are known.
+func (s *Session) waitReady() bool {
+	if s.ready {
+		return true
+	}
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	buf := make([]byte, 64)
+	deadline := time.Now().Add(killLimit)
+	for time.Now().Before(deadline) && s.Alive() {
+		fds := []unix.PollFd{{Fd: int32(s.chanFd), Events: unix.POLLIN}}
+		ts := unix.NsecToTimespec(int64(50 * time.Millisecond))
+		if n, _ := unix.Ppoll(fds, &ts, nil); n <= 0 {
+			continue
+		}
+		n, oobn, _, _, err := unix.Recvmsg(s.chanFd, buf, oob, 0)
+		if err != nil || n <= 0 {
+			continue
+		}
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
+			if c, err := unix.ParseUnixCredentials(&msgs[0]); err == nil && int(c.Pid) == s.pid && string(buf[:n]) == "R\n" {
+				s.ready = true
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// savedFd is where bash will save the channel when the batch is sourced
+// with it closed: the lowest free descriptor from 10 up (bash's
+// SHELL_FD_BASE). The shell is idle between batches: its descriptors do
+// not change meanwhile.
+func (s *Session) savedFd() int {
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(s.pid) + "/fd")
+	if err != nil {
+		return 10
+	}
+	used := map[int]bool{}
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil {
+			used[n] = true
+		}
+	}
+	fd := 10
+	for used[fd] {
+		fd++
+	}
+	return fd
+}
+
+// eofRun is how many end of file characters are typed ahead: each ends
+// one read of the terminal.
+const eofRun = 64
+
+// typeEOF types end of file characters (Ctrl-D) ahead, so that a command
+// reading its input gets an end of file rather than waiting.
+func (s *Session) typeEOF() {
+	var eof [eofRun]byte
+	for i := range eof {
+		eof[i] = 4
+	}
+	unix.Write(s.masters[0], eof[:])
+}
+
+// inputQueued is how many bytes wait in the terminal's input.
+func (s *Session) inputQueued() int {
+	n, err := unix.IoctlGetInt(int(s.slaves[0].Fd()), unix.TIOCINQ)
+	if err != nil {
+		return eofRun
+	}
+	return n
+}
+
+// chanMsg is a message of the channel: the end of a command or a batch.
+type chanMsg struct {
+	seq, status int
+	token       string
+	at          time.Time
 }
 
 type batchRun struct {
@@ -681,21 +845,30 @@ type batchRun struct {
 	start time.Time
 
 	acc       []*accum
-	cur       [2]int // per stream: index of the command receiving output
+	ch        []chanMsg // channel messages of the commands, in order
+	endMsg    *chanMsg  // channel message ending the batch
+	cur       [2]int    // per stream: index of the command receiving output
 	endSeen   [2]bool
 	last      int // the last command that will run (stop point)
 	reported  int
-	stopped   bool // the Go side decided to stop (timeout, interrupt)
+	stopped   bool // the Go side decided to stop (timeout, interrupt, tampering)
 	killing   bool
 	killT0    time.Time
 	shellInt  int // kill ticks with the shell itself in the foreground
-	why       int // 1 timeout, 2 interrupt
+	why       int // 1 timeout, 2 interrupt, 3 tampering
 	whyIdx    int
+	broken    string // what was tampered with
 	endWait   bool
 	timerAt   time.Time
 	endStatus int
 	flush     bool // the terminal's input to flush at the end
 	nextTick  time.Time
+
+	input   string    // left to type, for command 0
+	typeAt  time.Time // when to type its next line
+	typed   bool      // all typed, end of file too
+	lastOut time.Time
+	outNL   bool // command 0's last output ended a line
 }
 
 type accum struct {
@@ -722,12 +895,24 @@ func (b *batchRun) timeout(i int) time.Duration {
 	return b.s.cfg.Timeout
 }
 
+// Typing pace: a line of input is typed once the command has been quiet
+// for a while after printing what looks like a prompt (no final newline),
+// or for longer after anything else.
+const (
+	typePrompt = 20 * time.Millisecond
+	typeQuiet  = 150 * time.Millisecond
+	eofCheck   = 250 * time.Millisecond // end of file typed ahead is topped up
+)
+
 func (b *batchRun) loop() int {
 	s := b.s
 	b.get(0).start = b.start
 	b.timerAt = b.start.Add(b.timeout(0))
+	if b.input != "" {
+		b.typeAt = b.start.Add(typeQuiet)
+	}
 	for {
-		if b.endSeen[0] && b.endSeen[1] {
+		if b.endSeen[0] && b.endSeen[1] && b.endMsg != nil {
 			if b.flush {
 				s.flushInput()
 			}
@@ -744,16 +929,22 @@ func (b *batchRun) loop() int {
 		if b.killing && b.nextTick.Before(at) {
 			at = b.nextTick
 		}
+		if b.input != "" || !b.typed && !b.typeAt.IsZero() {
+			at = minTime(at, b.typeAt)
+		}
 		if !now.Before(at) {
 			b.onTimer(now)
 			continue
 		}
-		ready := s.poll(at.Sub(now), true)
+		ready := s.poll(min(at.Sub(now), eofCheck), true)
 		if ready&pollWake != 0 {
 			s.unpoke()
 			if s.intr.Swap(false) && !b.killing {
 				b.stop(min(b.cur[0], b.last), 2)
 			}
+		}
+		if ready&pollChan != 0 {
+			b.readChan()
 		}
 		for st := range 2 {
 			if ready&(1<<st) != 0 {
@@ -763,13 +954,28 @@ func (b *batchRun) loop() int {
 		if i := b.cur[0]; i <= b.last && !b.killing {
 			b.timerAt = b.get(i).start.Add(b.timeout(i))
 		}
+		if b.typed || b.input == "" && b.typeAt.IsZero() {
+			if s.inputQueued() < eofRun/2 {
+				s.typeEOF()
+			}
+		}
 	}
 }
 
-// onTimer runs when the running command's timeout or the kill phase's
-// next step is due.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// onTimer runs when the running command's timeout, the kill phase's next
+// step or the typing of input is due.
 func (b *batchRun) onTimer(now time.Time) {
 	s := b.s
+	if !b.typeAt.IsZero() && !b.typed && !now.Before(b.typeAt) {
+		b.typeNext(now)
+	}
 	if b.killing && !now.Before(b.nextTick) {
 		b.killTick()
 		b.nextTick = now.Add(killGrace)
@@ -797,6 +1003,29 @@ func (b *batchRun) onTimer(now time.Time) {
 		b.stop(i, 1)
 		b.timerAt = now.Add(time.Hour)
 	}
+}
+
+// typeNext types the next line of command 0's input, as a user would at
+// its prompt (the terminal echoes it); after the last, an end of file.
+func (b *batchRun) typeNext(now time.Time) {
+	s := b.s
+	b.flush = true
+	if b.cur[0] > 0 || b.killing {
+		b.input, b.typed = "", true
+		return
+	}
+	if b.input == "" {
+		s.typeEOF()
+		b.typed = true
+		return
+	}
+	line := b.input
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i+1]
+	}
+	b.input = b.input[len(line):]
+	unix.Write(s.masters[0], []byte(line))
+	b.typeAt = now.Add(typeQuiet)
 }
 
 // stop starts the kill phase for command i: the shell is told to stop the
@@ -842,6 +1071,116 @@ func (b *batchRun) killTick() {
 	}
 }
 
+// readChan reads what the channel has. Only the shell's own messages
+// count (the kernel names the writer of each); they must come in order,
+// one per command, then the batch's end. Anything else means a command
+// wrote to the channel: the batch stops, and the command is reported as
+// errored, never passed.
+func (b *batchRun) readChan() {
+	s := b.s
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	if s.chanBuf == nil {
+		s.chanBuf = make([]byte, 64<<10)
+	}
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(s.chanFd, s.chanBuf, oob, 0)
+		if n <= 0 || err != nil {
+			return
+		}
+		pid := 0
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if c, err := unix.ParseUnixCredentials(&m); err == nil {
+					pid = int(c.Pid)
+				}
+			}
+		}
+		if pid != s.pid {
+			b.tampered(-1, "a process other than the shell wrote to wordish's channel")
+			continue
+		}
+		for data := s.chanBuf[:n]; len(data) > 0; {
+			var line []byte
+			line, data, _ = bytes.Cut(data, []byte{'\n'})
+			b.chanLine(string(line))
+		}
+	}
+}
+
+func (b *batchRun) chanLine(line string) {
+	end := strings.HasPrefix(line, "E")
+	f := strings.Split(strings.TrimPrefix(line, "E"), ":")
+	var m chanMsg
+	var err1, err2 error
+	if len(f) >= 3 {
+		m.seq, err1 = strconv.Atoi(f[0])
+		m.status, err2 = strconv.Atoi(f[1])
+		m.token = f[2]
+		if len(f) >= 4 {
+			m.at = epochTime([]byte(f[3]))
+		}
+	}
+	switch {
+	case len(f) < 3 || err1 != nil || err2 != nil:
+		b.tampered(-1, "unreadable message on wordish's channel")
+	case end && m.seq == b.s.batch && b.endMsg == nil:
+		b.endMsg = &m
+		b.endStatus = m.status
+	case !end && m.seq-b.base == len(b.ch) && len(b.ch) < len(b.cmds) && b.endMsg == nil:
+		b.ch = append(b.ch, m)
+	default:
+		b.tampered(m.seq-b.base, "the command wrote wordish's end-of-command marker itself")
+	}
+}
+
+// tampered stops the batch at the command that broke the protocol: i if
+// not reported yet, else the one running.
+func (b *batchRun) tampered(i int, why string) {
+	if b.broken != "" {
+		return
+	}
+	if i < b.reported || i >= len(b.cmds) {
+		i = max(b.reported, min(len(b.ch), b.last))
+	}
+	b.broken = why
+	if b.killing {
+		// Already stopping: the command stopped is the one blamed.
+		b.whyIdx, b.why = min(i, b.whyIdx), 3
+		b.last = min(b.last, b.whyIdx)
+		return
+	}
+	b.stop(min(i, len(b.cmds)-1), 3)
+}
+
+// waitChan waits a little for the channel message of command i (or, for
+// i < 0, of the batch's end): the shell writes it right after the
+// markers on the terminals.
+func (b *batchRun) waitChan(i int) bool {
+	have := func() bool {
+		if i < 0 {
+			return b.endMsg != nil
+		}
+		return i < len(b.ch)
+	}
+	deadline := time.Now().Add(chanWait)
+	for !have() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return false
+		}
+		fds := []unix.PollFd{{Fd: int32(b.s.chanFd), Events: unix.POLLIN}}
+		ts := unix.NsecToTimespec(int64(d))
+		if n, _ := unix.Ppoll(fds, &ts, nil); n > 0 {
+			b.readChan()
+		}
+	}
+	return true
+}
+
+// chanWait bounds the wait for a channel message whose markers on the
+// terminals came first.
+const chanWait = 200 * time.Millisecond
+
 func (b *batchRun) handle(ev event) {
 	st := ev.stream
 	switch ev.kind {
@@ -854,38 +1193,54 @@ func (b *batchRun) handle(ev event) {
 			a.err.write(ev.data)
 		}
 		a.tr.write(ev.data)
+		if i == 0 && b.input != "" {
+			b.lastOut = time.Now()
+			b.outNL = ev.data[len(ev.data)-1] == '\n'
+			if b.outNL {
+				b.typeAt = b.lastOut.Add(typeQuiet)
+			} else {
+				b.typeAt = b.lastOut.Add(typePrompt)
+			}
+		}
 	case evMark:
 		i := ev.seq - b.base
-		if i < 0 || i >= len(b.cmds) || i != b.cur[st] {
-			return // stale or foreign: cannot happen with a fresh nonce
+		// A marker counts when the channel, which only the shell can
+		// write, carries the same token for the same command: anything
+		// else is output that looks like a marker.
+		if i < 0 || i >= len(b.cmds) || i != b.cur[st] || !b.waitChan(i) || b.ch[i].token != ev.token {
+			b.handle(event{stream: st, kind: evData, data: ev.data})
+			return
 		}
 		b.cur[st] = i + 1
 		a := b.get(i)
 		a.marks++
 		if st == 0 {
 			now := time.Now()
-			a.status, a.done, a.ended = ev.status, now, ev.at
+			m := b.ch[i]
+			a.status, a.done, a.ended = m.status, now, m.at
 			if i+1 < len(b.cmds) {
 				b.get(i + 1).start = now
-				b.get(i + 1).began = ev.at
+				b.get(i + 1).began = m.at
 			}
-			if !b.cmds[i].Expected(ev.status) && i < b.last {
+			if !b.cmds[i].Expected(m.status) && i < b.last {
 				b.last = i
 			}
 		}
 		b.report()
 	case evEnd:
-		if ev.seq == b.s.batch {
-			b.endSeen[st] = true
-			if st == 0 {
-				b.endStatus = ev.status
-			}
+		if ev.seq != b.s.batch || !b.waitChan(-1) || b.endMsg.token != ev.token {
+			b.handle(event{stream: st, kind: evData, data: ev.data})
+			return
 		}
+		b.endSeen[st] = true
 	}
 }
 
 // report delivers the results known so far; the last command waits for
-// the end of the batch, so that all its output is in.
+// the end of the batch, so that all its output is in. A second channel
+// message for a command already reported (written by the command itself,
+// before the shell's own) makes the command then running errored: the
+// document cannot pass.
 func (b *batchRun) report() {
 	for b.reported < b.last && b.reported < len(b.acc) && b.acc[b.reported].marks >= 2 {
 		b.deliver(b.reported, false)
@@ -912,6 +1267,9 @@ func (b *batchRun) deliver(i int, exited bool) {
 	if b.stopped && i == b.whyIdx {
 		r.TimedOut = b.why == 1
 		r.Interrupted = b.why == 2
+		if b.why == 3 {
+			r.Tampered = b.broken
+		}
 	}
 	if exited {
 		r.Exited = true
@@ -925,7 +1283,12 @@ func (b *batchRun) deliver(i int, exited bool) {
 // finish reports what is left at the end of the batch or at the shell's
 // death.
 func (b *batchRun) finish(dead bool) {
-	b.report()
+	if dead {
+		b.readChan()
+	}
+	for b.reported < b.last && b.reported < len(b.acc) && b.acc[b.reported].marks >= 2 {
+		b.deliver(b.reported, false)
+	}
 	for b.reported <= b.last {
 		i := b.reported
 		a := b.get(i)
@@ -966,6 +1329,9 @@ func (b *batchRun) drain() {
 		if ready == 0 {
 			return
 		}
+		if ready&pollChan != 0 {
+			b.readChan()
+		}
 		for st := range 2 {
 			if ready&(1<<st) != 0 {
 				s.readStream(st, b.handle)
@@ -986,11 +1352,11 @@ func (s *Session) Close() error {
 		case <-s.dead:
 		case <-time.After(20 * time.Millisecond):
 		}
-		left := s.killAll(closeWait)
+		// The reaper kills every process of the session, then ends.
+		left := s.reaper.close()
 		select {
 		case <-s.dead:
 		case <-time.After(closeWait):
-			left = append(left, s.pid)
 		}
 		// RunBatch, if one runs, sees the death and returns (unless Close
 		// was called from its callback: then go on without it).
@@ -1004,8 +1370,9 @@ func (s *Session) Close() error {
 		unix.Close(s.wake)
 		s.slaves[0].Close()
 		s.slaves[1].Close()
-		if len(left) > 0 {
-			s.closeErr = fmt.Errorf("session: processes left after Close: %v", left)
+		unix.Close(s.chanFd)
+		if left != 0 {
+			s.closeErr = fmt.Errorf("session: %d processes left after Close", left)
 		}
 		s.cleanupFiles()
 	})
@@ -1053,30 +1420,28 @@ func closeInherited() {
 
 // flushInput discards the terminal's pending input.
 func (s *Session) flushInput() {
-	fd, err := unix.Open(s.outTTY, unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIFLUSH)
-	unix.Close(fd)
+	unix.IoctlSetInt(int(s.slaves[0].Fd()), unix.TCFLSH, unix.TCIFLUSH)
 }
 
 // Ready bits of poll.
 const (
 	pollOut  = 1 << 0
 	pollErr  = 1 << 1
-	pollWake = 1 << 2
+	pollChan = 1 << 2
+	pollWake = 1 << 3
 )
 
-// poll waits up to d for output on the terminals or, with wake, for poke.
+// poll waits up to d for output on the terminals or the channel or, with
+// wake, for poke.
 func (s *Session) poll(d time.Duration, wake bool) int {
 	fds := []unix.PollFd{
 		{Fd: int32(s.masters[0]), Events: unix.POLLIN},
 		{Fd: int32(s.masters[1]), Events: unix.POLLIN},
+		{Fd: int32(s.chanFd), Events: unix.POLLIN},
 		{Fd: int32(s.wake), Events: unix.POLLIN},
 	}
 	if !wake {
-		fds = fds[:2]
+		fds = fds[:3]
 	}
 	ts := unix.NsecToTimespec(int64(max(d, 0)))
 	n, err := unix.Ppoll(fds, &ts, nil)

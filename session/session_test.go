@@ -166,8 +166,8 @@ func TestBinaryAndLookalikes(t *testing.T) {
 		{"all bytes", "cat bin", all},
 		{"nul and invalid utf-8", `printf 'a\0b\377\376c\n'`, []byte("a\x00b\xff\xfec\n")},
 		{"no final newline", "printf 'abc'", []byte("abc")},
-		{"fake markers", `printf '\036deadbeef:1:0\036 \036` + s.nonce[:5] + `:1:0\036\036\n'`,
-			[]byte("\x1edeadbeef:1:0\x1e \x1e" + s.nonce[:5] + ":1:0\x1e\x1e\n")},
+		{"fake markers", `printf '\036W1:0\036 \036W9:123\036\036WE1:5\036\n'`,
+			[]byte("\x1eW1:0\x1e \x1eW9:123\x1e\x1eWE1:5\x1e\n")},
 		{"prompts", `printf '$ echo hi\n> \n# '`, []byte("$ echo hi\n> \n# ")},
 		{"crlf kept", `printf 'a\r\nb\r'`, []byte("a\r\nb\r")},
 		{"lone marker byte at end", `printf 'x\036'`, []byte("x\x1e")},
@@ -193,28 +193,35 @@ func TestBinaryAndLookalikes(t *testing.T) {
 	}
 }
 
-func TestStdinTimesOut(t *testing.T) {
+// TestStdinAtEOF: a command reading its input gets an end of file at
+// once, as if the user typed Ctrl-D, and never the session's own input.
+func TestStdinAtEOF(t *testing.T) {
 	s := start(t, Config{})
 	got := runAll(t, s,
-		Command{Text: "echo reading; read line; echo got $line", Timeout: 300 * time.Millisecond},
-		cmd("echo never"),
+		Command{Text: "echo reading; read -r x; echo \"got:[$x] $?\"", Timeout: 5 * time.Second},
+		Command{Text: "cat; cat; read a; read b; echo done", Timeout: 5 * time.Second},
+		Command{Text: "while read -r l; do echo \"[$l]\"; done; echo loop", Timeout: 5 * time.Second},
+		Command{Text: "head -c 10; wc -c", Timeout: 5 * time.Second},
+		cmd("echo next"),
 	)
-	if len(got) != 1 {
-		t.Fatalf("ran %d", len(got))
+	want := []string{"reading\ngot:[] 1\n", "done\n", "loop\n", "0\n", "next\n"}
+	if len(got) != len(want) {
+		t.Fatalf("ran %d: %+v", len(got), got)
 	}
-	r := got[0]
-	// The shell's own read gets an end of file (Ctrl-D), so the rest of
-	// the line runs.
-	if !r.TimedOut || r.Exited || string(r.Stdout) != "reading\ngot\n" {
-		t.Errorf("%+v %q", r, r.Stdout)
+	for i, r := range got {
+		if string(r.Stdout) != want[i] || r.TimedOut || r.Duration > 3*time.Second {
+			t.Errorf("command %d: %q (%+v), want %q", i, r.Stdout, r, want[i])
+		}
 	}
-	if r.Duration < 300*time.Millisecond || r.Duration > 3*time.Second {
-		t.Errorf("duration %v", r.Duration)
+	// Many reads in one command: the end of file typed ahead is topped up.
+	r := s.Run(Command{Text: "for i in $(seq 200); do read x; done; echo read200", Timeout: 10 * time.Second})
+	if string(r.Stdout) != "read200\n" || r.TimedOut {
+		t.Errorf("200 reads: %+v %q", r, r.Stdout)
 	}
-	// cat reading the terminal: a child, killed; the session goes on.
-	r = s.Run(Command{Text: "cat", Timeout: 200 * time.Millisecond})
-	if !r.TimedOut || !s.Alive() {
-		t.Errorf("cat: %+v", r)
+	// So does one that opens the terminal itself.
+	r = s.Run(Command{Text: "cat /dev/tty; echo tty", Timeout: 5 * time.Second})
+	if string(r.Stdout) != "tty\n" || r.TimedOut {
+		t.Errorf("cat /dev/tty: %+v", r)
 	}
 	// A command that ignores SIGINT is killed after the grace.
 	r = s.Run(Command{Text: "trap '' INT; sleep 30", Timeout: 200 * time.Millisecond})
@@ -234,10 +241,26 @@ func TestStdinTimesOut(t *testing.T) {
 	if string(r.Stdout) != "alive\n" || r.Status != 0 {
 		t.Errorf("after timeouts: %+v %q", r, r.Stdout)
 	}
-	// The next command does not read what a previous one left.
-	r = s.Run(Command{Text: "read -t 0.2 x; echo \"[$x]\"", Expect: ExpectAny})
-	if string(r.Stdout) != "[]\n" {
-		t.Errorf("stdin: %q", r.Stdout)
+}
+
+// TestInput: Input is typed at the command's prompts, echoed as on a
+// terminal, then an end of file.
+func TestInput(t *testing.T) {
+	s := start(t, Config{})
+	got := runAll(t, s,
+		cmd("echo before"),
+		Command{Text: "read -r -p 'Name: ' n; read -r -p 'Age: ' a; echo \"hello $n ($a)\"", Input: "bob\n42\n", Timeout: 5 * time.Second},
+		Command{Text: "cat", Input: "one\ntwo\n", Timeout: 5 * time.Second},
+		cmd("read -r x; echo \"after:[$x]\""),
+	)
+	want := []string{"before\n", "Name: bob\nAge: 42\nhello bob (42)\n", "one\none\ntwo\ntwo\n", "after:[]\n"}
+	if len(got) != len(want) {
+		t.Fatalf("ran %d: %+v", len(got), got)
+	}
+	for i, r := range got {
+		if string(r.Transcript) != want[i] || r.TimedOut {
+			t.Errorf("command %d: %q (%+v), want %q", i, r.Transcript, r, want[i])
+		}
 	}
 }
 
@@ -444,7 +467,7 @@ func TestFlood(t *testing.T) {
 func TestNoLeakedDescriptors(t *testing.T) {
 	s := start(t, Config{})
 	r := s.Run(cmd("ls -1 /proc/self/fd"))
-	if w := "0\n1\n2\n3\n"; string(r.Stdout) != w { // 3: ls's own directory
+	if w := "0\n1\n2\n3\n"; string(r.Stdout) != w { // 3: ls's own directory; the channel is not inherited
 		t.Errorf("descriptors %q, want %q", r.Stdout, w)
 	}
 }
@@ -453,12 +476,12 @@ func TestEnvironment(t *testing.T) {
 	t.Setenv("LC_ALL", "C.UTF-8")
 	t.Setenv("BASH_ENV", "/nonexistent")
 	s := start(t, Config{Env: []string{"FOO=bar", "HOME=/home/doc"}})
-	r := s.Run(cmd(`echo "$TERM|${LC_ALL-unset}|$FOO|$HOME|$PWD|$WORDISH_SESSION"; stty size; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo ttys; echo $-`))
+	r := s.Run(cmd(`echo "$TERM|${LC_ALL-unset}|$FOO|$HOME|$PWD|${WORDISH_SESSION-none}|$PAGER|$GIT_PAGER|$MANPAGER|${SYSTEMD_PAGER-unset}"; stty size; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo ttys; echo $-`))
 	lines := strings.Split(string(r.Stdout), "\n")
 	if len(lines) < 4 {
 		t.Fatalf("%q %q", r.Stdout, r.Stderr)
 	}
-	if w := "dumb|unset|bar|/home/doc|" + s.Dir() + "|" + s.id; lines[0] != w {
+	if w := "dumb|unset|bar|/home/doc|" + s.Dir() + "|none|cat|cat|cat|"; lines[0] != w {
 		t.Errorf("env %q, want %q", lines[0], w)
 	}
 	if lines[1] != "24 80" || lines[2] != "ttys" {

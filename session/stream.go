@@ -23,10 +23,9 @@ const (
 type event struct {
 	stream int // 0 stdout, 1 stderr
 	kind   int
-	data   []byte
+	data   []byte // evData: the bytes; evMark, evEnd: the marker as it came
 	seq    int
-	status int
-	at     time.Time // evMark: when the command ended, by the shell's clock (zero if unknown)
+	token  string
 }
 
 // markMax bounds the text between a marker's prefix and its closing byte;
@@ -39,21 +38,21 @@ const (
 // The terminals carry, besides the commands' output, the markers the
 // shell writes after each command and each batch:
 //
-//	\x1e NONCE ':' SEQ ':' STATUS [':' EPOCHREALTIME] \x1e
-//	\x1e NONCE ':' 'E' BATCH ':' STATUS \x1e
+//	\x1e 'W' SEQ ':' TOKEN \x1e
+//	\x1e 'W' 'E' BATCH ':' TOKEN \x1e
 //
-// The time (on standard output's marker only) times each command by the
-// shell's clock: several markers often arrive in one read.
-// NONCE is random per session and never stored in the shell (it is only
-// in the sourced batch text, written as \036 escapes), so output cannot
-// forge a marker. On standard error, a marker may come wrapped in bash's
-// error message, a line that starts with the batch file's name (see
-// Session.script): the whole line is the marker. A possible marker cut at
-// the end of a read is held back until the next read.
+// A marker only says where a command's output ends on that terminal; it
+// counts only if the channel, which only the shell can write, gives the
+// same token for the same command (Session.script, batchRun.handle):
+// anything else is output. On standard error, a marker may come wrapped
+// in bash's error message, a line that starts with the setup script's
+// name: the whole line is the marker. A possible marker cut at the end
+// of a read is held back until the next read.
 type scanner struct {
-	mark    []byte // "\x1e" NONCE ":"
+	mark    []byte // markPrefix
 	wrap    []byte // start of bash's error message line, or nil
 	rewrite *regexp.Regexp
+	key     []byte // rewrite applies to data containing key
 	as      []byte // what rewrite's matches become
 	trace   *regexp.Regexp
 }
@@ -65,7 +64,7 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) []byte {
 		if len(b) == 0 {
 			return
 		}
-		if sc.rewrite != nil && bytes.Contains(b, sc.wrap) {
+		if sc.rewrite != nil && bytes.Contains(b, sc.key) {
 			b = sc.rewrite.ReplaceAll(b, sc.as)
 		}
 		if sc.trace != nil && bytes.IndexByte(b, '+') >= 0 {
@@ -118,6 +117,7 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) []byte {
 			}
 		}
 		out(data[:start])
+		ev.data = data[start:end]
 		emit(ev)
 		data = data[end:]
 	}
@@ -154,14 +154,17 @@ func parseMark(b []byte) (event, bool) {
 	if len(b) > 1 && b[0] == 'E' {
 		kind, b = evEnd, b[1:]
 	}
-	seq, st, ok := bytes.Cut(b, []byte{':'})
+	seq, tok, ok := bytes.Cut(b, []byte{':'})
 	if !ok {
 		return event{}, false
 	}
-	st, at, _ := bytes.Cut(st, []byte{':'})
-	n, err1 := strconv.Atoi(string(seq))
-	m, err2 := strconv.Atoi(string(st))
-	return event{kind: kind, seq: n, status: m, at: epochTime(at)}, err1 == nil && err2 == nil
+	n, err := strconv.Atoi(string(seq))
+	for _, c := range tok {
+		if c < '0' || c > '9' {
+			return event{}, false
+		}
+	}
+	return event{kind: kind, seq: n, token: string(tok)}, err == nil
 }
 
 // epochTime reads bash's $EPOCHREALTIME (seconds, a decimal point or

@@ -6,25 +6,36 @@ import (
 )
 
 func TestParseMark(t *testing.T) {
-	at := time.Unix(1764000000, 123456000)
 	tests := []struct {
 		in   string
 		want event
 		ok   bool
 	}{
-		{"7:0", event{kind: evMark, seq: 7, status: 0}, true},
-		{"7:130:1764000000.123456", event{kind: evMark, seq: 7, status: 130, at: at}, true},
-		{"7:1:1764000000,123456", event{kind: evMark, seq: 7, status: 1, at: at}, true}, // a comma locale
-		{"7:1:", event{kind: evMark, seq: 7, status: 1}, true},                          // a shell without EPOCHREALTIME
-		{"7:1:17640000", event{kind: evMark, seq: 7, status: 1}, true},                  // not a time: ignored
-		{"E3:0", event{kind: evEnd, seq: 3, status: 0}, true},
+		{"7:123", event{kind: evMark, seq: 7, token: "123"}, true},
+		{"7:", event{kind: evMark, seq: 7}, true}, // a shell without SRANDOM
+		{"E3:42", event{kind: evEnd, seq: 3, token: "42"}, true},
 		{"7", event{}, false},
-		{"x:0", event{kind: evMark, status: 0}, false},
+		{"x:0", event{}, false},
+		{"7:1:2", event{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := parseMark([]byte(tt.in))
-		if ok != tt.ok || got.kind != tt.want.kind || got.seq != tt.want.seq || got.status != tt.want.status || !got.at.Equal(tt.want.at) {
+		if ok != tt.ok || ok && (got.kind != tt.want.kind || got.seq != tt.want.seq || got.token != tt.want.token) {
 			t.Errorf("parseMark(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestEpochTime(t *testing.T) {
+	at := time.Unix(1764000000, 123456000)
+	for in, want := range map[string]time.Time{
+		"1764000000.123456": at,
+		"1764000000,123456": at, // a comma locale
+		"":                  {}, // a shell without EPOCHREALTIME
+		"17640000":          {}, // not a time: ignored
+	} {
+		if got := epochTime([]byte(in)); !got.Equal(want) {
+			t.Errorf("epochTime(%q) = %v, want %v", in, got, want)
 		}
 	}
 }
