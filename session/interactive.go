@@ -39,7 +39,7 @@ import (
 func (s *Session) Interact(tty *os.File, banner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.Alive() {
+	if !s.Alive() || !s.waitReady() {
 		return errors.New("session: the shell is gone")
 	}
 	if !s.bash {
@@ -94,19 +94,20 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	// line of its own: when a job the user runs is interrupted (Ctrl-C),
 	// bash aborts the line it was running, and the next one (the end
 	// marker) still comes, so the loop goes on from Go.
-	files := map[string]string{"is": interactSetup(term), "ii": interactLine(banner), "ie": interactEnd}
+	files := map[string]string{"is": interactSetup(term, s.vStatus), "ii": interactLine(banner, s.vStatus), "ie": interactEnd(s.vStatus)}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(s.priv, name), []byte(text), 0o600); err != nil {
 			return fmt.Errorf("session: %w", err)
 		}
 	}
-	// The end of each comes as the usual end-of-batch markers, numbered
-	// "i", on both terminals (so everything before them has been shown),
-	// with 1 for status when the user left.
-	// Written to the terminals by name: what the user types may redirect
-	// the shell's own output (exec >file), and so may have done for the
-	// batches to come, which are therefore written the same slower way.
-	end := "__w_endp"
+	// The end of each comes as the usual end-of-batch markers written to
+	// the terminals by name, numbered "i", on both terminals (so
+	// everything before them has been shown), with 1 for token when the
+	// user left. Their messages on the channel are dropped.
+	defer s.dropChan()
+	// What the user types may redirect the shell's own output (exec
+	// >file), and so may have done for the batches to come, which are
+	// therefore written the slower way too.
 	s.slow = true
 	// bash names the sourced file and a line in its error messages; an
 	// interactive bash says "bash: ", as the batches' messages are
@@ -114,8 +115,8 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	// keeps the file's name).
 	errPrefix := regexp.MustCompile(regexp.QuoteMeta(filepath.Join(s.priv, "ii")+": ") + `line [0-9]+: `)
 	run := func(name string) (int, error) {
-		s.ctl.WriteString(". " + quote(filepath.Join(s.priv, name)) + "\n" + end + " \"${__w_q:-0}\" " + s.nonce + " i\n")
-		return s.proxy(ttyFd, []byte("\x1e"+s.nonce+":Ei:"), errPrefix, onResize)
+		s.ctl.WriteString(". " + quote(filepath.Join(s.priv, name)) + " " + s.chanFdShell() + ">&-\n\\__wep 0 i \"${__w_q:-0}\" " + strconv.Itoa(s.savedFd()) + "\n")
+		return s.proxy(ttyFd, []byte(markPrefix+"Ei:"), errPrefix, onResize)
 	}
 	if _, err := run("is"); err != nil {
 		return err
@@ -135,22 +136,22 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 
 // The shell text of Interact: exit and logout mean "leave" while the
 // user has the shell; $? and TERM are saved and restored.
-func interactSetup(term string) string {
-	return `__w_is=$__w_s __w_ot=$TERM __w_q= __w_l=
+func interactSetup(term, status string) string {
+	return `__w_is=$` + status + ` __w_ot=$TERM __w_q= __w_l=
 TERM=` + quote(term) + `
 exit() { __w_q=1; }
 logout() { __w_q=1; }
 `
 }
 
-func interactLine(banner string) string {
+func interactLine(banner, status string) string {
 	// readline writes the prompt and the echo to read's standard error:
 	// sent to standard output, they come in order with what the command
 	// then prints there.
 	return `if IFS= read -r -e -p ` + quote(banner) + `"${PWD/#"$HOME"/\~}\$ " __w_l 2>&1; then
-  __w_st "$__w_s"
+  \__wst "$` + status + `"
   eval "$__w_l"
-  __w_s=$?
+  ` + status + `=$?
 elif [ $? -gt 128 ]; then
   printf '\n'
 else
@@ -160,10 +161,12 @@ fi
 `
 }
 
-const interactEnd = `unset -f exit logout
-TERM=$__w_ot __w_s=$__w_is
+func interactEnd(status string) string {
+	return `unset -f exit logout
+TERM=$__w_ot ` + status + `=$__w_is
 unset __w_ot __w_is __w_q __w_l
 `
+}
 
 // proxy copies keys from the user's terminal to the session's, and both
 // of the session's terminals to the user's, until an end marker (prefix,

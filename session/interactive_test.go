@@ -97,7 +97,7 @@ func TestInteract(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatalf("Interact did not return; the terminal shows:\n%q", u.text())
 			}
-			if strings.Contains(u.text(), s.nonce) {
+			if strings.Contains(u.text(), markPrefix) {
 				t.Error("the end marker was shown")
 			}
 			r := s.Run(Command{Text: "echo $?; pwd; echo $FOO $TERM; g 2; type exit 2>&1 | head -1"})
@@ -141,7 +141,7 @@ func TestInteractCtrlC(t *testing.T) {
 		t.Errorf("the terminal shows:\n%q", u.text())
 	}
 	if r := s.Run(Command{Text: "echo alive"}); string(r.Stdout) != "alive\n" {
-		t.Errorf("after: %q", r.Stdout)
+		t.Errorf("after: %q %+v", r.Stdout, r)
 	}
 }
 

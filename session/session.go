@@ -457,7 +457,9 @@ func (s *Session) setup() string {
 	// During a batch the channel is only where bash saved it, close-on-exec
 	// (see RunBatch): its descriptor comes as $5.
 	send := "printf '%s:%s:%s:%s\\n' \"$2\" \"$1\" \"$4\" \"$EPOCHREALTIME\" >&\"$5\" || ${" + Z + ":?}; " + S + "=$1; "
-	sendEnd := "printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" >&" + fd + " || ${" + Z + ":?}; "
+	// A batch aborted by SIGINT (the shell itself interrupted) leaves the
+	// channel where bash saved it, $4: moved back.
+	sendEnd := "printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" 2>/dev/null >&" + fd + " || { exec " + fd + ">&\"$4\" && " + S + "=$4 && exec {" + S + "}>&- && printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" >&" + fd + "; } || ${" + Z + ":?}; "
 	byName := func(m string) string {
 		return "printf '" + m + "' \"$2\" \"$4\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$4\" >" + s.errTTY + "; "
 	}
@@ -740,10 +742,11 @@ func (s *Session) runBatch(cmds []Command, each func(i int, r Result)) (int, boo
 	// close-on-exec, so that no command inherits it (with bash; other
 	// shells address only 0 to 9, and leave it in the commands).
 	line := ". " + quote(s.batchF)
+	saved := s.savedFd()
 	if s.bash {
 		line += " " + s.chanFdShell() + ">&-"
 	}
-	line += end + strconv.Itoa(s.batch) + " \"$SRANDOM\""
+	line += end + strconv.Itoa(s.batch) + " \"$SRANDOM\" " + strconv.Itoa(saved)
 	if s.traced {
 		line += "; } 2>/dev/null"
 	}
@@ -785,11 +788,37 @@ func (s *Session) waitReady() bool {
 	return false
 }
 
+// dropChan discards what waits on the channel (messages of Interact).
+func (s *Session) dropChan() {
+	var b [4096]byte
+	for {
+		if n, _ := unix.Read(s.chanFd, b[:]); n <= 0 {
+			return
+		}
+	}
+}
+
+// waitIdle waits, briefly, until the shell reads its script again: the
+// end of a batch reaches wordish while the shell still undoes the
+// redirection it was written with (the copy of its standard output it
+// keeps meanwhile is a descriptor from 10 up).
+func (s *Session) waitIdle() {
+	path := "/proc/" + strconv.Itoa(s.pid) + "/syscall"
+	for range 2000 {
+		b, err := os.ReadFile(path)
+		if err != nil || bytes.HasPrefix(b, []byte("0 ")) || !s.Alive() {
+			return
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
 // savedFd is where bash will save the channel when the batch is sourced
 // with it closed: the lowest free descriptor from 10 up (bash's
 // SHELL_FD_BASE). The shell is idle between batches: its descriptors do
 // not change meanwhile.
 func (s *Session) savedFd() int {
+	s.waitIdle()
 	ents, err := os.ReadDir("/proc/" + strconv.Itoa(s.pid) + "/fd")
 	if err != nil {
 		return 10
@@ -849,6 +878,7 @@ type batchRun struct {
 	endMsg    *chanMsg  // channel message ending the batch
 	cur       [2]int    // per stream: index of the command receiving output
 	endSeen   [2]bool
+	endTok    [2]string
 	last      int // the last command that will run (stop point)
 	reported  int
 	stopped   bool // the Go side decided to stop (timeout, interrupt, tampering)
@@ -879,6 +909,9 @@ type accum struct {
 	// each command's end even when several arrive in one read.
 	began, ended time.Time
 	marks        int // markers seen (2 = both streams)
+	tok          [2]string // the markers' tokens, per stream
+	have         [2]bool
+	settled      bool // markers and channel message agree: status known
 }
 
 func (b *batchRun) get(i int) *accum {
@@ -1126,8 +1159,10 @@ func (b *batchRun) chanLine(line string) {
 	case end && m.seq == b.s.batch && b.endMsg == nil:
 		b.endMsg = &m
 		b.endStatus = m.status
+		b.settleEnd()
 	case !end && m.seq-b.base == len(b.ch) && len(b.ch) < len(b.cmds) && b.endMsg == nil:
 		b.ch = append(b.ch, m)
+		b.settle(len(b.ch) - 1)
 	default:
 		b.tampered(m.seq-b.base, "the command wrote wordish's end-of-command marker itself")
 	}
@@ -1152,35 +1187,6 @@ func (b *batchRun) tampered(i int, why string) {
 	b.stop(min(i, len(b.cmds)-1), 3)
 }
 
-// waitChan waits a little for the channel message of command i (or, for
-// i < 0, of the batch's end): the shell writes it right after the
-// markers on the terminals.
-func (b *batchRun) waitChan(i int) bool {
-	have := func() bool {
-		if i < 0 {
-			return b.endMsg != nil
-		}
-		return i < len(b.ch)
-	}
-	deadline := time.Now().Add(chanWait)
-	for !have() {
-		d := time.Until(deadline)
-		if d <= 0 {
-			return false
-		}
-		fds := []unix.PollFd{{Fd: int32(b.s.chanFd), Events: unix.POLLIN}}
-		ts := unix.NsecToTimespec(int64(d))
-		if n, _ := unix.Ppoll(fds, &ts, nil); n > 0 {
-			b.readChan()
-		}
-	}
-	return true
-}
-
-// chanWait bounds the wait for a channel message whose markers on the
-// terminals came first.
-const chanWait = 200 * time.Millisecond
-
 func (b *batchRun) handle(ev event) {
 	st := ev.stream
 	switch ev.kind {
@@ -1204,35 +1210,71 @@ func (b *batchRun) handle(ev event) {
 		}
 	case evMark:
 		i := ev.seq - b.base
-		// A marker counts when the channel, which only the shell can
-		// write, carries the same token for the same command: anything
-		// else is output that looks like a marker.
-		if i < 0 || i >= len(b.cmds) || i != b.cur[st] || !b.waitChan(i) || b.ch[i].token != ev.token {
+		if i < 0 || i >= len(b.cmds) || i != b.cur[st] {
 			b.handle(event{stream: st, kind: evData, data: ev.data})
 			return
 		}
+		// Taken as the end of the command's output on this terminal; it
+		// counts once the channel, which only the shell can write, gives
+		// the same token for the command (settle).
 		b.cur[st] = i + 1
 		a := b.get(i)
 		a.marks++
+		a.tok[st], a.have[st] = ev.token, true
 		if st == 0 {
 			now := time.Now()
-			m := b.ch[i]
-			a.status, a.done, a.ended = m.status, now, m.at
+			a.done = now
 			if i+1 < len(b.cmds) {
 				b.get(i + 1).start = now
-				b.get(i + 1).began = m.at
-			}
-			if !b.cmds[i].Expected(m.status) && i < b.last {
-				b.last = i
 			}
 		}
-		b.report()
+		b.settle(i)
 	case evEnd:
-		if ev.seq != b.s.batch || !b.waitChan(-1) || b.endMsg.token != ev.token {
+		if ev.seq != b.s.batch || b.endSeen[st] {
 			b.handle(event{stream: st, kind: evData, data: ev.data})
 			return
 		}
 		b.endSeen[st] = true
+		b.endTok[st] = ev.token
+		b.settleEnd()
+	}
+}
+
+// settle checks command i's markers against its channel message, once
+// both are in, and takes its status from the channel.
+func (b *batchRun) settle(i int) {
+	if i >= len(b.ch) || i >= len(b.acc) {
+		return
+	}
+	a, m := b.acc[i], b.ch[i]
+	for st := range 2 {
+		if a.have[st] && a.tok[st] != m.token {
+			b.tampered(i, "the command wrote wordish's end-of-command marker itself")
+			return
+		}
+	}
+	if a.settled || a.marks < 2 {
+		return
+	}
+	a.settled = true
+	a.status, a.ended = m.status, m.at
+	if i+1 < len(b.cmds) {
+		b.get(i + 1).began = m.at
+	}
+	if !b.cmds[i].Expected(m.status) && i < b.last {
+		b.last = i
+	}
+	b.report()
+}
+
+func (b *batchRun) settleEnd() {
+	if b.endMsg == nil {
+		return
+	}
+	for st := range 2 {
+		if b.endSeen[st] && b.endTok[st] != b.endMsg.token {
+			b.tampered(-1, "a command wrote wordish's end-of-batch marker itself")
+		}
 	}
 }
 
@@ -1242,7 +1284,7 @@ func (b *batchRun) handle(ev event) {
 // before the shell's own) makes the command then running errored: the
 // document cannot pass.
 func (b *batchRun) report() {
-	for b.reported < b.last && b.reported < len(b.acc) && b.acc[b.reported].marks >= 2 {
+	for b.reported < b.last && b.reported < len(b.acc) && b.acc[b.reported].settled {
 		b.deliver(b.reported, false)
 	}
 }
@@ -1286,13 +1328,16 @@ func (b *batchRun) finish(dead bool) {
 	if dead {
 		b.readChan()
 	}
-	for b.reported < b.last && b.reported < len(b.acc) && b.acc[b.reported].marks >= 2 {
-		b.deliver(b.reported, false)
-	}
+	b.report()
 	for b.reported <= b.last {
 		i := b.reported
 		a := b.get(i)
-		if a.marks >= 2 || (!dead && a.marks >= 1) {
+		if a.settled || !dead && a.marks >= 1 && i < len(b.ch) {
+			if !a.settled {
+				// One terminal's marker lost (its output redirected away):
+				// the channel's status stands.
+				a.status, a.ended = b.ch[i].status, b.ch[i].at
+			}
 			b.deliver(i, false)
 			continue
 		}

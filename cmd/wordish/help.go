@@ -107,8 +107,9 @@ Exit status:
   1        a step failed or errored
   2        a usage error (nothing ran), or a document could not be read or
            parsed (the others still ran; 2 wins over 1)
-  130/143  interrupted by SIGINT/SIGTERM: the running command was stopped,
-           the cleanup steps ran and the report was printed
+  128+N    interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP,
+           131 SIGQUIT, 141 standard output closed): the running command
+           was stopped, the cleanup steps ran and the report was printed
 `
 
 func cmdVersion(args []string) int {

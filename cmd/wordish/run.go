@@ -8,13 +8,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,8 +35,9 @@ func cmdRun(args []string) int {
 //	1    a step failed or errored
 //	2    usage error (nothing ran), or an unreadable or unparsable
 //	     document (the other documents still ran); wins over 1
-//	130  interrupted by SIGINT (143: SIGTERM); the running command was
-//	     stopped, the cleanup steps were run, and the report printed
+//	130  interrupted by SIGINT (143: SIGTERM, 129: SIGHUP, 131: SIGQUIT,
+//	     141: standard output closed); the running command was stopped,
+//	     the cleanup steps were run, and the report printed
 const (
 	exitOK          = 0
 	exitFailed      = 1
@@ -465,28 +464,14 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 		bad = func(r *runner.DocResult) bool { return r.Err != nil || !r.Counts().OK() }
 	}
 
-	// Signals: the first SIGINT/SIGTERM cancels the replay (the running
-	// command is interrupted, cleanup steps run, the report is printed);
-	// a second one exits at once.
+	// Signals: the first SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE (or
+	// a closed standard output) cancels the replay (the running command
+	// is interrupted, cleanup steps run, the report is printed); a second
+	// one exits at once (signals.go).
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var got atomic.Value
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		n := 0
-		for s := range sigs {
-			n++
-			if n == 1 {
-				got.Store(s)
-				cancel()
-				continue
-			}
-			fmt.Fprintf(stderr, "\nwordish: %v again, exiting without cleanup\n", s)
-			os.Exit(exitInterrupted + int(s.(syscall.Signal)))
-		}
-	}()
+	stop := watchStop(cancel, stdout, stderr)
+	defer stop.stop()
 
 	// Documents in parallel, started in argument order; the text
 	// reporter keeps each document's output together, in that order.
@@ -525,8 +510,8 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	if h.after != nil {
 		status = max(status, h.after(stderr))
 	}
-	if s, ok := got.Load().(os.Signal); ok {
-		return exitInterrupted + int(s.(syscall.Signal))
+	if st := stop.status(); st != 0 {
+		return st
 	}
 	if status == exitOK && failed.Load() {
 		status = exitFailed

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The processes a document leaves behind, each in its own way; each
+// writes its pid to $PIDS/NAME.
+var leftBehind = []struct{ name, cmd string }{
+	{"bg", "sleep 1000 & echo $! > $PIDS/bg"},
+	{"nohup", "nohup sleep 1001 >/dev/null 2>&1 & echo $! > $PIDS/nohup"},
+	{"setsid", "setsid sh -c 'echo $$ > $PIDS/setsid; exec sleep 1002' &"},
+	{"disown", "sleep 1003 & echo $! > $PIDS/disown; disown"},
+	{"double-fork", "(sh -c 'sleep 1004 & echo $! > $PIDS/double-fork' &)"},
+	{"env-i", "env -i PIDS=$PIDS setsid sh -c 'sleep 1005 & echo $! > $PIDS/env-i'"},
+	{"closed-terminal", "setsid sh -c 'sleep 1006 </dev/null >/dev/null 2>&1 & echo $! > $PIDS/closed-terminal' </dev/null >/dev/null 2>&1"},
+}
+
+// daemonDoc writes a document that starts every leftBehind process, says
+// it is ready (a file), then runs tail; its cleanup step writes a file.
+func daemonDoc(t *testing.T, dir, tail, cleanup string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("```console\n")
+	for _, l := range leftBehind {
+		b.WriteString("$ " + l.cmd + "\n")
+	}
+	fmt.Fprintf(&b, "$ while [ $(ls $PIDS | wc -l) -lt %d ]; do sleep 0.02; done; touch $PIDS/../ready\n", len(leftBehind))
+	b.WriteString("$ " + tail + "\n```\n\n<!-- wordish: cleanup -->\n```console\n$ " + cleanup + "touch $PIDS/../cleaned\n```\n")
+	path := filepath.Join(dir, "daemons.md")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// alive reports whether pid runs (a zombie does not: the container's
+// init may never reap it).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// sharedDir is a fresh directory everybody can write (for runs as nobody).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "wordish-verdict-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(d, 0o777)
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// TestNothingLeftBehind: whatever a document started, however it ends
+// (passed, failed, timed out, interrupted by any signal or a closed
+// output), every process is gone by pid when wordish has exited, the
+// cleanup step ran, the temporary directories are removed; as root and as
+// an ordinary user.
+func TestNothingLeftBehind(t *testing.T) {
+	type run struct {
+		name   string
+		tail   string
+		signal func(p *os.Process) // nil: none
+		pipe   bool                // standard output a pipe closed by its reader
+		status int
+		again  bool // a second signal from the user: no cleanup
+	}
+	sig := func(s syscall.Signal) func(p *os.Process) { return func(p *os.Process) { p.Signal(s) } }
+	runs := []run{
+		{name: "passed", tail: "true", status: 0},
+		{name: "failed", tail: "false", status: 1},
+		{name: "timed out", tail: "sleep 100", status: 1},
+		{name: "SIGINT", tail: "sleep 100", signal: sig(syscall.SIGINT), status: 130},
+		{name: "SIGTERM", tail: "sleep 100", signal: sig(syscall.SIGTERM), status: 143},
+		{name: "SIGHUP", tail: "sleep 100", signal: sig(syscall.SIGHUP), status: 129},
+		{name: "SIGQUIT", tail: "sleep 100", signal: sig(syscall.SIGQUIT), status: 131},
+		{name: "closed output", tail: "sleep 100", pipe: true, status: 141},
+		// As timeout(1) does: the process, then its whole group, at once.
+		{name: "SIGTERM twice at once", tail: "sleep 100", status: 143, signal: func(p *os.Process) {
+			p.Signal(syscall.SIGTERM)
+			syscall.Kill(-p.Pid, syscall.SIGTERM)
+		}},
+		{name: "second SIGINT", tail: "trap '' INT; sleep 100", status: 130, again: true, signal: func(p *os.Process) {
+			p.Signal(syscall.SIGINT)
+			time.Sleep(1500 * time.Millisecond)
+			p.Signal(syscall.SIGINT)
+		}},
+	}
+	users := []string{"root"}
+	if os.Geteuid() == 0 {
+		if _, err := exec.LookPath("setpriv"); err == nil {
+			users = append(users, "nobody")
+			os.Chmod(filepath.Dir(binary), 0o755)
+		}
+	} else {
+		users = []string{"user"}
+	}
+	for _, user := range users {
+		for _, r := range runs {
+			if user == "nobody" && r.name != "passed" && r.name != "SIGTERM" && r.name != "timed out" {
+				continue
+			}
+			t.Run(user+"/"+r.name, func(t *testing.T) {
+				t.Parallel()
+				base := sharedDir(t)
+				pids := filepath.Join(base, "pids")
+				tmp := filepath.Join(base, "tmp")
+				for _, d := range []string{pids, tmp} {
+					os.Mkdir(d, 0o777)
+					os.Chmod(d, 0o777)
+				}
+				cleanup := ""
+				if r.again {
+					cleanup = "sleep 10; " // the second signal comes during the cleanup
+				}
+				doc := daemonDoc(t, base, r.tail, cleanup)
+				args := []string{binary, "run", "--timeout", "3s", "--env", "PIDS=" + pids, doc}
+				if user == "nobody" {
+					args = append([]string{"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"}, args...)
+				}
+				cmd := exec.Command(args[0], args[1:]...)
+				cmd.Env = append(testEnv(), "TMPDIR="+tmp)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				var errb bytes.Buffer
+				cmd.Stderr = &errb
+				var pr *os.File
+				if r.pipe {
+					var pw *os.File
+					var err error
+					if pr, pw, err = os.Pipe(); err != nil {
+						t.Fatal(err)
+					}
+					cmd.Stdout = pw
+					defer pw.Close()
+				}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				if cmd.Stdout != nil {
+					cmd.Stdout.(*os.File).Close()
+				}
+				done := make(chan error, 1)
+				go func() { done <- cmd.Wait() }()
+				ready := filepath.Join(base, "ready")
+				if r.signal != nil || r.pipe {
+					deadline := time.Now().Add(30 * time.Second)
+					for {
+						if _, err := os.Stat(ready); err == nil {
+							break
+						}
+						if time.Now().After(deadline) {
+							cmd.Process.Kill()
+							t.Fatalf("the document never got ready; stderr:\n%s", errb.String())
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+					time.Sleep(200 * time.Millisecond) // the last step runs
+					if r.pipe {
+						pr.Close()
+					} else {
+						r.signal(cmd.Process)
+					}
+				}
+				select {
+				case <-done:
+				case <-time.After(60 * time.Second):
+					cmd.Process.Kill()
+					t.Fatal("wordish did not exit")
+				}
+				if got := cmd.ProcessState.ExitCode(); got != r.status {
+					t.Errorf("exit status %d, want %d; stderr:\n%s", got, r.status, errb.String())
+				}
+				if _, err := os.Stat(filepath.Join(base, "cleaned")); (err == nil) == r.again {
+					t.Errorf("cleanup ran: %v, want %v", err == nil, !r.again)
+				}
+				// The reapers kill after wordish has exited too (a second
+				// signal): give them their bounded time.
+				deadline := time.Now().Add(5 * time.Second)
+				for _, l := range leftBehind {
+					b, err := os.ReadFile(filepath.Join(pids, l.name))
+					if err != nil {
+						t.Errorf("%s: no pid file: %v", l.name, err)
+						continue
+					}
+					pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+					if err != nil || pid <= 1 {
+						t.Errorf("%s: pid %q", l.name, b)
+						continue
+					}
+					for alive(pid) && time.Now().Before(deadline) {
+						time.Sleep(20 * time.Millisecond)
+					}
+					if alive(pid) {
+						t.Errorf("%s: process %d survived", l.name, pid)
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+				if !r.again {
+					if ents, _ := os.ReadDir(tmp); len(ents) > 0 {
+						t.Errorf("left in TMPDIR: %v", ents)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestParallelDocumentsIsolated: documents replayed in parallel never
+// touch each other's shells (a session's cleanup once killed another
+// document's shell being started).
+func TestParallelDocumentsIsolated(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := range 100 {
+		p := filepath.Join(dir, fmt.Sprintf("d%03d.md", i))
+		os.WriteFile(p, []byte(fmt.Sprintf("```console\n$ echo doc %d\ndoc %d\n```\n", i, i)), 0o644)
+		files = append(files, p)
+	}
+	for round := range 5 {
+		out, errs, code := wordish(t, append([]string{"run", "-j", "8"}, files...)...)
+		last := out
+		if i := strings.LastIndexByte(strings.TrimSuffix(out, "\n"), '\n'); i >= 0 {
+			last = out[i+1:]
+		}
+		if code != 0 || last != "100 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" {
+			t.Fatalf("round %d: exit %d, %q\n%s%s", round, code, last, out, errs)
+		}
+	}
+}
