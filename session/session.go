@@ -908,7 +908,7 @@ type accum struct {
 	// began and ended time the command by the shell's clock, which sees
 	// each command's end even when several arrive in one read.
 	began, ended time.Time
-	marks        int // markers seen (2 = both streams)
+	marks        int       // markers seen (2 = both streams)
 	tok          [2]string // the markers' tokens, per stream
 	have         [2]bool
 	settled      bool // markers and channel message agree: status known
