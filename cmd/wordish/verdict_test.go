@@ -43,9 +43,9 @@ func daemonDoc(t *testing.T, dir, tail, cleanup string) string {
 	return path
 }
 
-// alive reports whether pid runs (a zombie does not: the container's
+// pidAlive reports whether pid runs (a zombie does not: the container's
 // init may never reap it).
-func alive(pid int) bool {
+func pidAlive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false
@@ -202,10 +202,10 @@ func TestNothingLeftBehind(t *testing.T) {
 						t.Errorf("%s: pid %q", l.name, b)
 						continue
 					}
-					for alive(pid) && time.Now().Before(deadline) {
+					for pidAlive(pid) && time.Now().Before(deadline) {
 						time.Sleep(20 * time.Millisecond)
 					}
-					if alive(pid) {
+					if pidAlive(pid) {
 						t.Errorf("%s: process %d survived", l.name, pid)
 						syscall.Kill(pid, syscall.SIGKILL)
 					}
