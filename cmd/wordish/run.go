@@ -50,6 +50,7 @@ const (
 type runFlags struct {
 	format, shell, workdir, jsonOut, junitOut, sandbox string
 	htmlOut                                            string
+	maxSize                                            int64
 	prompts, env                                       stringList
 	timeout                                            time.Duration
 	keep, keepGoing, verbose, sandboxInstall           bool
@@ -85,6 +86,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "replay up to `N` documents in parallel")
 	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE`; - = standard output, and then no text report (gotestsum --raw-command -- wordish run --json - ...)")
 	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
+	fs.Int64Var(&f.maxSize, "max-size", defaultMaxSize, "refuse documents larger than `BYTES`")
 	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install what the VM sandbox needs (apt-get) when missing")
@@ -267,6 +269,12 @@ func parseReplayFlags(name, usage string, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return f, nil, exitUsage, true
 	}
+	for _, o := range [][2]string{{"json", f.jsonOut}, {"junit", f.junitOut}} {
+		if err := checkReportOut(o[0], o[1], files); err != nil {
+			fmt.Fprintf(stderr, "wordish: %v\n", err)
+			return f, nil, exitUsage, true
+		}
+	}
 	return f, files, exitOK, false
 }
 
@@ -314,7 +322,7 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 		if t.err != nil {
 			continue
 		}
-		t.doc, t.err = parser.ParseFile(t.path, cfg)
+		t.doc, t.err = parseArticle(t.path, cfg, f.maxSize)
 		if t.err != nil {
 			continue
 		}

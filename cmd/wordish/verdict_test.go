@@ -242,3 +242,156 @@ func TestParallelDocumentsIsolated(t *testing.T) {
 		}
 	}
 }
+
+// run runs the binary in dir with args and returns stdout, stderr, status.
+func runIn(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = testEnv()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), errb.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+const driftedDoc = "# A\n\n```console\n$ echo new\nold\n```\n"
+
+// TestReportNeverOverwritesArticles: --json/--junit FILE naming a
+// document, or an existing file with an article's extension, is refused
+// before anything runs, and every document stays as it was.
+func TestReportNeverOverwritesArticles(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.md", "b.md", "other.rst"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("```console\n$ touch ran-"+n+"\n```\n"), 0o644)
+	}
+	os.Symlink("a.md", filepath.Join(dir, "link.md"))
+	for _, args := range [][]string{
+		{"--junit", "a.md", "a.md", "b.md"},
+		{"--json", "b.md", "a.md", "b.md"},
+		{"--json", "./a.md", "b.md", "a.md"},
+		{"--junit", "link.md", "a.md"},
+		{"--junit", "other.rst", "a.md"},
+		{"--json", "other.rst", "a.md"},
+	} {
+		_, errs, code := runIn(t, dir, append([]string{"run"}, args...)...)
+		if code != 2 || !strings.Contains(errs, args[1]) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message naming %s", args, code, errs, args[1])
+		}
+		for _, n := range []string{"a.md", "b.md", "other.rst"} {
+			b, _ := os.ReadFile(filepath.Join(dir, n))
+			if !strings.HasPrefix(string(b), "```console") {
+				t.Errorf("%v: %s overwritten: %q", args, n, b)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "ran-"+n)); err == nil {
+				t.Errorf("%v: a command ran", args)
+			}
+		}
+	}
+	// A new report file, or one without an article's extension: fine.
+	if _, errs, code := runIn(t, dir, "run", "--junit", "report.xml", "--json", "new.json", "a.md"); code != 0 {
+		t.Errorf("report.xml: exit %d: %s", code, errs)
+	}
+}
+
+// TestBadDocumentFiles: a FIFO, a device or a file over --max-size is an
+// error naming the file; the other documents still run.
+func TestBadDocumentFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.md")
+	os.WriteFile(good, []byte("```console\n$ echo ok\nok\n```\n"), 0o644)
+	fifo := filepath.Join(dir, "fifo.md")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.md")
+	os.WriteFile(big, bytes.Repeat([]byte("text\n"), 1000), 0o644)
+	zero := filepath.Join(dir, "zero.md")
+	os.Symlink("/dev/zero", zero)
+	out, errs, code := runIn(t, dir, "run", "--max-size", "4096", fifo, zero, big, good)
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	for _, want := range []string{fifo + ": not a regular file (a FIFO)", zero + ": not a regular file (a character device)", big + ": 5000 bytes, more than --max-size 4096"} {
+		if !strings.Contains(out+errs, want) {
+			t.Errorf("no %q in:\n%s%s", want, out, errs)
+		}
+	}
+	if !strings.Contains(out, "1 passed") {
+		t.Errorf("the good document did not run:\n%s%s", out, errs)
+	}
+}
+
+// TestUpdateKeepsTheFile: update writes through a symbolic link and keeps
+// the article's mode, owner and hard links.
+func TestUpdateKeepsTheFile(t *testing.T) {
+	dir := t.TempDir()
+	art := filepath.Join(dir, "real.md")
+	os.WriteFile(art, []byte(driftedDoc), 0o644)
+	link := filepath.Join(dir, "link.md")
+	os.Symlink("real.md", link)
+	hard := filepath.Join(dir, "hard.md")
+	if err := os.Link(art, hard); err != nil {
+		t.Fatal(err)
+	}
+	root := os.Geteuid() == 0
+	if root {
+		os.Chown(art, 65534, 65534)
+	}
+	syscall.Chmod(art, 0o4751) // after chown, which clears set-user-ID
+	if _, errs, code := runIn(t, dir, "update", link); code != 0 {
+		t.Fatalf("update: exit %d: %s", code, errs)
+	}
+	want := strings.Replace(driftedDoc, "old", "new", 1)
+	for _, p := range []string{art, hard, link} {
+		if b, _ := os.ReadFile(p); string(b) != want {
+			t.Errorf("%s: %q, want %q", p, b, want)
+		}
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link: %v", err)
+	}
+	var st syscall.Stat_t
+	syscall.Stat(art, &st)
+	if st.Mode&0o7777 != 0o4751 || st.Nlink != 2 || root && (st.Uid != 65534 || st.Gid != 65534) {
+		t.Errorf("mode %o, links %d, owner %d:%d", st.Mode&0o7777, st.Nlink, st.Uid, st.Gid)
+	}
+	// Without hard links the file is replaced whole, metadata kept.
+	os.Remove(hard)
+	os.WriteFile(art, []byte(driftedDoc), 0o644)
+	if root {
+		os.Chown(art, 65534, 65534)
+	}
+	syscall.Chmod(art, 0o4751)
+	if _, errs, code := runIn(t, dir, "update", art); code != 0 {
+		t.Fatalf("update: exit %d: %s", code, errs)
+	}
+	syscall.Stat(art, &st)
+	if b, _ := os.ReadFile(art); string(b) != want || st.Mode&0o7777 != 0o4751 || root && st.Uid != 65534 {
+		t.Errorf("%q mode %o owner %d", b, st.Mode&0o7777, st.Uid)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("files left: %v", ents)
+	}
+}
+
+// TestUpdateRefusesChangedFile: an article edited while wordish ran is
+// left as edited, with status 2; nothing says it was rewritten.
+func TestUpdateRefusesChangedFile(t *testing.T) {
+	dir := t.TempDir()
+	art := filepath.Join(dir, "a.md")
+	doc := "```console\n$ echo new\nold\n$ echo edit >> \"$ART\"\n```\n"
+	os.WriteFile(art, []byte(doc), 0o644)
+	_, errs, code := runIn(t, dir, "update", "--env", "ART="+art, art)
+	if code != 2 || !strings.Contains(errs, "changed on disk") || strings.Contains(errs, "rewrote") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if b, _ := os.ReadFile(art); string(b) != doc+"edit\n" {
+		t.Errorf("the article is now %q", b)
+	}
+}
