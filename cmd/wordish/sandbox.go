@@ -63,6 +63,7 @@ type guestConfig struct {
 	JSON      string        `json:"json,omitempty"`
 	JUnit     string        `json:"junit,omitempty"`
 	HTML      string        `json:"html,omitempty"`
+	MaxSize   int64         `json:"max_size,omitempty"`
 	// The selection and report flags (select.go, shard.go).
 	Quiet       bool   `json:"quiet,omitempty"`
 	Color       string `json:"color,omitempty"` // always or never: decided by the host's terminal
@@ -109,6 +110,7 @@ func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[st
 		JSON:      out("json", f.jsonOut),
 		JUnit:     out("junit", f.junitOut),
 		HTML:      out("html", f.htmlOut),
+		MaxSize:   f.maxSize,
 
 		Quiet:       f.quiet,
 		Color:       guestColor(f.color),
@@ -151,6 +153,7 @@ func (c guestConfig) flags() runFlags {
 		jsonOut:   c.JSON,
 		junitOut:  c.JUnit,
 		htmlOut:   c.HTML,
+		maxSize:   c.MaxSize,
 
 		quiet:       c.Quiet,
 		color:       c.Color,
