@@ -42,6 +42,7 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	if !s.Alive() || !s.waitReady() {
 		return errors.New("session: the shell is gone")
 	}
+	s.flushInput() // the end of file typed ahead for the batches
 	if !s.bash {
 		return fmt.Errorf("session: handing the shell over needs bash, not %s", s.shellName)
 	}

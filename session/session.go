@@ -754,6 +754,7 @@ func (s *Session) runBatch(cmds []Command, each func(i int, r Result)) (int, boo
 	b.start = time.Now()
 	s.ctl.WriteString(line) // fails only if the shell is gone: the loop sees it
 	n := b.loop()
+	s.flushInput() // what is left of the end of file typed ahead
 	full := n == len(cmds) && !b.stopped && b.broken == "" && s.Alive() && b.acc[n-1].marks >= 2 &&
 		cmds[n-1].Expected(b.acc[n-1].status)
 	return n, full
