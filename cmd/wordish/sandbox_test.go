@@ -410,3 +410,20 @@ func TestSandboxCommand(t *testing.T) {
 		t.Errorf("sandbox check uml: status %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// TestSandboxOutputs: report files asked for on the host (--html, --junit)
+// are written by the guest and come back.
+func TestSandboxOutputs(t *testing.T) {
+	sandboxSkip(t)
+	dir := t.TempDir()
+	html, junit := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.xml")
+	_, stderr, code := wordish(t, "run", "--sandbox", "vm", "--html", html, "--junit", junit, "fixtures/pass.md")
+	if code != 0 {
+		t.Fatalf("exit status %d, stderr:\n%s", code, stderr)
+	}
+	for _, p := range []string{html, junit} {
+		if data, err := os.ReadFile(p); err != nil || !bytes.Contains(data, []byte("pass.md")) {
+			t.Errorf("%s: %v, %d bytes; want the report of fixtures/pass.md", p, err, len(data))
+		}
+	}
+}
