@@ -65,6 +65,24 @@ func TestQemuBigOutput(t *testing.T) {
 	}
 }
 
+// TestQemuTTYStreams: with TTY, stdout and stderr are two terminals
+// (virtconsole ports), each on its own host stream, raw (no \r added).
+func TestQemuTTYStreams(t *testing.T) {
+	b := qemuGuestTest(t)
+	var out, errb bytes.Buffer
+	status, err := b.Run(context.Background(), Spec{Stdout: &out, Stderr: &errb, TTY: true,
+		Argv: []string{"/bin/bash", "-c", `[ -t 2 ] && echo "err $(readlink /proc/$$/fd/2)" >&2; [ -t 1 ] && echo "out $(readlink /proc/$$/fd/1)"`}})
+	if err != nil || status != 0 {
+		t.Fatalf("status %d, err %v", status, err)
+	}
+	if !strings.HasPrefix(out.String(), "out /dev/hvc") || !strings.HasSuffix(out.String(), "\n") || strings.Contains(out.String(), "\r") {
+		t.Errorf("stdout = %q, want out /dev/hvcN and a bare newline", out.String())
+	}
+	if !strings.HasPrefix(errb.String(), "err /dev/hvc") || errb.String()[4:] == out.String()[4:] {
+		t.Errorf("stderr = %q, want err and another /dev/hvcN than stdout's %q", errb.String(), out.String())
+	}
+}
+
 // TestQemuBadSnapshot: a saved guest that does not resume is deleted and
 // the run boots instead. It runs on a copy of the cache (links to the
 // real kernel) so that the real saved guest is left alone.

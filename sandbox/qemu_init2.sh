@@ -60,9 +60,15 @@ for p in $(cd /sys/class/virtio-ports && $B ls | $B sort -t p -k 3 -n); do
 done
 if [ -e /run/vmhost/tty ]; then
 	OUT=$TOUT ERR=$TERR
-	for t in $OUT $ERR; do $B stty -F "$t" raw -echo 2>/dev/null; done
 fi
 [ -c "$OUT" ] && [ -c "$ERR" ] || fail "no virtio-serial ports for the command's output"
+# held open on fds 7 and 8 until the end: the hvc driver resets a
+# terminal's settings when its last file closes, so raw mode must be set
+# while one is open
+exec 7>"$OUT" 8>"$ERR"
+if [ -e /run/vmhost/tty ]; then
+	$B stty -F "$OUT" raw -echo && $B stty -F "$ERR" raw -echo || fail "stty on the output terminals"
+fi
 
 # The control line: "stop" asks for a graceful stop (SIGINT to the
 # command), "bye" for the end; other lines (the repeated go lines of a
@@ -86,7 +92,7 @@ $B stty -F /dev/ttyS1 raw -echo 2>/dev/null
 } </dev/ttyS1 &
 
 echo "wordish-qemu init: ready at $($B cut -d' ' -f1 /proc/uptime)s"
-/bin/bash /run/vmhost/stage3 </dev/null >"$OUT" 2>"$ERR"
+/bin/bash /run/vmhost/stage3 </dev/null >&7 2>&8 7>&- 8>&-
 rc=$?
 echo "wordish-qemu init: command exited with status $rc"
 echo $rc >/run/vmhost/status
@@ -95,8 +101,8 @@ $B sync
 # once the host has it: megabytes may still be on their way. Each port
 # ends with the run's nonce, and the host says "bye" when it has read
 # both; if it never does, the guest goes anyway.
-$B cat /run/vmhost/nonce >"$OUT"
-$B cat /run/vmhost/nonce >"$ERR"
+$B cat /run/vmhost/nonce >&7
+$B cat /run/vmhost/nonce >&8
 $B sleep 30
 echo "wordish-qemu init: the host did not confirm the end of the output"
 $B reboot -f
