@@ -47,36 +47,28 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 })
 
 // HTMLReporter collects results and writes the HTML page to w on Close.
-// Documents come in the order of Plan, else in the order they started.
+// Documents come in the order of Begin, else in the order they started.
 // Safe for concurrent use.
 type HTMLReporter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	order []string
-	known map[string]bool
-	docs  map[string][]*DocResult
-	done  bool
+	mu sync.Mutex
+	w  io.Writer
+	docOrder
+	docs map[string][]*DocResult
+	done bool
 }
 
 // NewHTMLReporter returns a reporter that writes an HTML page to w on
 // Close.
 func NewHTMLReporter(w io.Writer) *HTMLReporter {
-	return &HTMLReporter{w: w, known: map[string]bool{}, docs: map[string][]*DocResult{}}
+	return &HTMLReporter{w: w, docs: map[string][]*DocResult{}}
 }
 
-// Plan declares the documents in argument order.
-func (h *HTMLReporter) Plan(paths []string) {
+// Begin declares the documents in argument order.
+func (h *HTMLReporter) Begin(paths []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range paths {
 		h.add(p)
-	}
-}
-
-func (h *HTMLReporter) add(path string) {
-	if !h.known[path] {
-		h.known[path] = true
-		h.order = append(h.order, path)
 	}
 }
 

@@ -181,7 +181,7 @@ func TestHTMLEscapes(t *testing.T) {
 func TestHTMLReporter(t *testing.T) {
 	var buf bytes.Buffer
 	h := NewHTMLReporter(&buf)
-	h.Plan([]string{"b.md", "a.md"})
+	h.Begin([]string{"b.md", "a.md"})
 	for _, p := range []string{"a.md", "b.md"} {
 		h.StartDoc(p)
 		h.EndDoc(&DocResult{Path: p, Err: errors.New(p + ": broken")})

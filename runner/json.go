@@ -83,6 +83,10 @@ func NewJSONReporter(w io.Writer) *JSONReporter {
 	return &JSONReporter{enc: json.NewEncoder(w), now: time.Now, docs: map[string]*jsonDocState{}, dirs: map[string]*jsonDirState{}}
 }
 
+// Begin implements FileReporter: test2json has no plan, events come in
+// the order they happen.
+func (j *JSONReporter) Begin([]string) {}
+
 // jsonDirState is the test of a first path element.
 type jsonDirState struct {
 	start  time.Time

@@ -22,14 +22,13 @@ import (
 // command and the diff); an errored one an <error> with the reason as
 // message and the command and output as text; skipped and not-run steps a
 // <skipped>. An unreadable document is a suite with one errored testcase
-// named "document". Suites come in the order of Plan, else in the order
+// named "document". Suites come in the order of Begin, else in the order
 // their documents started.
 type JUnitReporter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	now   func() time.Time
-	order []string                // paths, planned or in StartDoc order
-	known map[string]bool         // the paths in order
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+	docOrder
 	start map[string]time.Time    // StartDoc time by path
 	docs  map[string][]*DocResult // ended documents by path
 	done  bool
@@ -37,24 +36,16 @@ type JUnitReporter struct {
 
 // NewJUnitReporter returns a reporter that writes JUnit XML to w on Close.
 func NewJUnitReporter(w io.Writer) *JUnitReporter {
-	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*DocResult{}, known: map[string]bool{}}
+	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*DocResult{}}
 }
 
-// Plan declares the documents in argument order, so that the suites come
+// Begin declares the documents in argument order, so that the suites come
 // in that order however parallel runs interleave.
-func (j *JUnitReporter) Plan(paths []string) {
+func (j *JUnitReporter) Begin(paths []string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, p := range paths {
 		j.add(p)
-	}
-}
-
-// add appends path to the order once; j.mu is held.
-func (j *JUnitReporter) add(path string) {
-	if !j.known[path] {
-		j.known[path] = true
-		j.order = append(j.order, path)
 	}
 }
 

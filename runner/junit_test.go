@@ -116,7 +116,7 @@ func TestJUnitInterrupted(t *testing.T) {
 func TestJUnitPlanOrder(t *testing.T) {
 	var buf bytes.Buffer
 	rep := NewJUnitReporter(&buf)
-	rep.Plan([]string{"a.md", "b.md"})
+	rep.Begin([]string{"a.md", "b.md"})
 	rep.StartDoc("b.md")
 	rep.StartDoc("a.md")
 	rep.EndDoc(&DocResult{Path: "b.md"})

@@ -149,10 +149,10 @@ func (t *TextReporter) tick(tk *time.Ticker, stop chan struct{}) {
 	}
 }
 
-// Plan declares the documents in argument order, so that parallel runs
+// Begin declares the documents in argument order, so that parallel runs
 // print in that order; documents not planned print in the order they
 // start.
-func (t *TextReporter) Plan(paths []string) {
+func (t *TextReporter) Begin(paths []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, p := range paths {
@@ -283,6 +283,13 @@ func (t *TextReporter) Finish() {
 		t.w.Write(recap.Bytes())
 	}
 	fmt.Fprintln(t.w, Summary(t.totals, t.bad))
+}
+
+// Close is Finish, for FileReporter; it cannot fail (write errors on
+// the terminal are not the report's to return).
+func (t *TextReporter) Close() error {
+	t.Finish()
+	return nil
 }
 
 // Summary is the last line of the text report: the step counts and, when

@@ -77,7 +77,7 @@ func TestTextReporterLongOutput(t *testing.T) {
 func TestTextReporterProgress(t *testing.T) {
 	var out bytes.Buffer
 	rep := NewTextReporter(&out, TextOptions{Progress: true, Total: 2})
-	rep.Plan([]string{"a.md"})
+	rep.Begin([]string{"a.md"})
 	rep.StartDoc("a.md")
 	s1 := &parser.Step{File: "a.md", Line: 1, Command: "sleep 4"}
 	s2 := &parser.Step{File: "a.md", Line: 3, Command: "for i in 1 2; do\n  echo $i\ndone"}
@@ -156,7 +156,7 @@ func TestTextReporterQuietRecapSummary(t *testing.T) {
 	run := func(opt TextOptions, docs ...string) string {
 		var out bytes.Buffer
 		rep := NewTextReporter(&out, opt)
-		rep.Plan(docs)
+		rep.Begin(docs)
 		for _, d := range docs {
 			rep.StartDoc(d)
 			switch d {

@@ -230,7 +230,7 @@ func TestTextReporterOrder(t *testing.T) {
 	// Two documents reported interleaved come out whole, in plan order.
 	var out bytes.Buffer
 	rep := NewTextReporter(&out, TextOptions{})
-	rep.Plan([]string{"a.md", "b.md"})
+	rep.Begin([]string{"a.md", "b.md"})
 	step := func(file string, line int, o Outcome) *StepResult {
 		return &StepResult{Step: &parser.Step{File: file, Line: line, Command: "cmd"}, Outcome: o, Reason: "why"}
 	}

@@ -48,16 +48,16 @@ const (
 // runFlags are the flags of `wordish run` (and of the commands that
 // replay like it).
 type runFlags struct {
-	format, shell, workdir, jsonOut, junitOut, sandbox string
-	htmlOut                                            string
-	maxSize                                            int64
-	prompts, env                                       stringList
-	timeout                                            time.Duration
-	keep, keepGoing, verbose, sandboxInstall           bool
-	interactive                                        bool // update -i
-	shellOnFailure                                     bool // run, step
-	jobs                                               int
-	jobsSet                                            bool // -j given (a guest's default -j is its own)
+	format, shell, workdir, sandbox          string
+	reports                                  reportFiles // --json FILE etc., by format name
+	maxSize                                  int64
+	prompts, env                             stringList
+	timeout                                  time.Duration
+	keep, keepGoing, verbose, sandboxInstall bool
+	interactive                              bool // update -i
+	shellOnFailure                           bool // run, step
+	jobs                                     int
+	jobsSet                                  bool // -j given (a guest's default -j is its own)
 
 	quiet       bool
 	color       string
@@ -84,10 +84,10 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.shard, "shard", "replay only shard `K/N` of the documents (a deterministic split, balanced by steps or by --shard-timing)")
 	fs.StringVar(&f.shardTiming, "shard-timing", "", "balance --shard by the durations in `FILE`, a previous --json or --junit report")
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "replay up to `N` documents in parallel")
-	fs.StringVar(&f.jsonOut, "json", "", "also write a go test -json event stream to `FILE`; - = standard output, and then no text report (gotestsum --raw-command -- wordish run --json - ...)")
-	fs.StringVar(&f.junitOut, "junit", "", "also write JUnit XML to `FILE`")
 	fs.Int64Var(&f.maxSize, "max-size", defaultMaxSize, "refuse documents larger than `BYTES`")
-	fs.StringVar(&f.htmlOut, "html", "", "also write an HTML report (one self-contained page) to `FILE`")
+	for _, rf := range runner.ReportFormats {
+		fs.Var(reportFlag{&f.reports, rf.Name}, rf.Name, rf.Usage)
+	}
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install what the VM sandbox needs (apt-get) when missing")
 	if fs.Name() == "run" || fs.Name() == "step" {
@@ -265,15 +265,9 @@ func parseReplayFlags(name, usage string, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "wordish: no FILE given (see: wordish %s --help)\n", name)
 		return f, nil, exitUsage, true
 	}
-	if err := checkHTMLOut(f.htmlOut, files); err != nil {
+	if err := f.reports.check(files); err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return f, nil, exitUsage, true
-	}
-	for _, o := range [][2]string{{"json", f.jsonOut}, {"junit", f.junitOut}} {
-		if err := checkReportOut(o[0], o[1], files); err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			return f, nil, exitUsage, true
-		}
 	}
 	return f, files, exitOK, false
 }
@@ -406,48 +400,10 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	}
 
 	// Reporters.
-	textOut := stdout
-	var closers []func() error
-	var reps []runner.Reporter
-	if f.jsonOut != "" {
-		w := stdout
-		if f.jsonOut == "-" {
-			// The event stream alone: whatever reads it (gotestsum)
-			// renders the steps, and a text report on stderr beside it
-			// would show every step twice.
-			textOut = io.Discard
-		} else {
-			fh, err := os.Create(f.jsonOut)
-			if err != nil {
-				fmt.Fprintf(stderr, "wordish: %v\n", err)
-				return exitUsage
-			}
-			w = fh
-			closers = append(closers, fh.Close)
-		}
-		jr := runner.NewJSONReporter(w)
-		reps = append(reps, jr)
-		closers = append([]func() error{jr.Close}, closers...)
-	}
-	if f.junitOut != "" {
-		fh, err := os.Create(f.junitOut)
-		if err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			return exitUsage
-		}
-		jr := runner.NewJUnitReporter(fh)
-		jr.Plan(files)
-		reps = append(reps, jr)
-		closers = append(closers, jr.Close, fh.Close)
-	}
-	if f.htmlOut != "" {
-		hr, cl, err := openHTMLReport(f.htmlOut, files)
-		if err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			return exitUsage
-		}
-		reps = append(reps, hr)
-		closers = append(closers, cl...)
+	reps, textOut, closers, err := f.reports.open(files, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
+		return exitUsage
 	}
 	term := isTerminal(textOut)
 	text := runner.NewTextReporter(textOut, runner.TextOptions{
@@ -459,7 +415,7 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 		Progress: term && !f.verbose && os.Getenv("TERM") != "dumb",
 		Total:    total,
 	})
-	text.Plan(files)
+	text.Begin(files)
 	rep := runner.Reporter(text)
 	if len(reps) > 0 {
 		rep = multiReporter(append([]runner.Reporter{text}, reps...))

@@ -59,10 +59,8 @@ type guestConfig struct {
 	Keep      bool          `json:"keep,omitempty"`
 	KeepGoing bool          `json:"keep_going,omitempty"`
 	Verbose   bool          `json:"verbose,omitempty"`
-	Jobs      int           `json:"jobs,omitempty"` // 0: the guest's default (its CPU count)
-	JSON      string        `json:"json,omitempty"`
-	JUnit     string        `json:"junit,omitempty"`
-	HTML      string        `json:"html,omitempty"`
+	Jobs      int           `json:"jobs,omitempty"`    // 0: the guest's default (its CPU count)
+	Reports   reportFiles   `json:"reports,omitempty"` // by format name
 	MaxSize   int64         `json:"max_size,omitempty"`
 	// The selection and report flags (select.go, shard.go).
 	Quiet       bool   `json:"quiet,omitempty"`
@@ -87,12 +85,19 @@ func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[st
 	if !f.jobsSet {
 		jobs = 0
 	}
-	out := func(name, path string) string {
-		if path == "" || path == "-" {
-			return path
+	var reports reportFiles
+	for name, path := range f.reports {
+		if path == "" {
+			continue
 		}
-		outputs[name] = path
-		return sandbox.OutDir + "/" + name
+		if reports == nil {
+			reports = reportFiles{}
+		}
+		if path != "-" {
+			outputs[name] = path
+			path = sandbox.OutDir + "/" + name
+		}
+		reports[name] = path
 	}
 	return guestConfig{
 		Command:   sub,
@@ -107,9 +112,7 @@ func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[st
 		KeepGoing: f.keepGoing,
 		Verbose:   f.verbose,
 		Jobs:      jobs,
-		JSON:      out("json", f.jsonOut),
-		JUnit:     out("junit", f.junitOut),
-		HTML:      out("html", f.htmlOut),
+		Reports:   reports,
 		MaxSize:   f.maxSize,
 
 		Quiet:       f.quiet,
@@ -150,9 +153,7 @@ func (c guestConfig) flags() runFlags {
 		verbose:   c.Verbose,
 		jobs:      jobs,
 		jobsSet:   c.Jobs != 0,
-		jsonOut:   c.JSON,
-		junitOut:  c.JUnit,
-		htmlOut:   c.HTML,
+		reports:   c.Reports,
 		maxSize:   c.MaxSize,
 
 		quiet:       c.Quiet,
@@ -220,7 +221,7 @@ func sandboxMain(sub string, f runFlags, files []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "%s: update -i cannot ask from inside the sandbox; run update --sandbox without -i, or -i on the host\n", prefix)
 		return exitUsage
 	}
-	if err := checkHTMLOut(f.htmlOut, files); err != nil {
+	if err := f.reports.check(files); err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return exitUsage
 	}

@@ -54,7 +54,7 @@ func TestGuestConfig(t *testing.T) {
 	}
 	g := back.flags()
 	want := f
-	want.jsonOut, want.junitOut, want.htmlOut = sandbox.OutDir+"/json", sandbox.OutDir+"/junit", sandbox.OutDir+"/html"
+	want.reports = reportFiles{"json": sandbox.OutDir + "/json", "junit": sandbox.OutDir + "/junit", "html": sandbox.OutDir + "/html"}
 	if !reflect.DeepEqual(g, want) {
 		t.Errorf("the guest's flags:\n%+v\nwant:\n%+v", g, want)
 	}
@@ -64,10 +64,10 @@ func TestGuestConfig(t *testing.T) {
 	if want := map[string]string{"json": "o.json", "junit": "j.xml", "html": "r.html"}; !reflect.DeepEqual(outputs, want) {
 		t.Errorf("outputs = %v, want %v", outputs, want)
 	}
-	f.jsonOut = "-"
+	f.reports = reportFiles{"json": "-"}
 	f.jobsSet = false
-	if c, outputs := newGuestConfig("run", f, nil); c.JSON != "-" || outputs["json"] != "" || c.Jobs != 0 {
-		t.Errorf("--json - without -j: guest %q, -j %d, outputs %v", c.JSON, c.Jobs, outputs)
+	if c, outputs := newGuestConfig("run", f, nil); c.Reports["json"] != "-" || outputs["json"] != "" || c.Jobs != 0 {
+		t.Errorf("--json - without -j: guest %q, -j %d, outputs %v", c.Reports["json"], c.Jobs, outputs)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"bytes"
@@ -8,13 +8,10 @@ import (
 	"path/filepath"
 
 	"github.com/wordish-go/wordish/parser"
-	"github.com/wordish-go/wordish/runner"
 )
 
-// The --html FILE report of run and update (runner.HTMLReporter).
-
 // wordishMark is in the head of every page wordish writes
-// (runner/html.tmpl); a file that has it may be overwritten.
+// (html.tmpl); a file that has it may be overwritten.
 var wordishMark = []byte(`<meta name="generator" content="wordish">`)
 
 // checkHTMLOut refuses an --html FILE that would destroy an article: one
@@ -57,16 +54,4 @@ func checkHTMLOut(out string, docs []string) error {
 		return fmt.Errorf("--html %s: exists and is not a wordish report (an article?); remove it or name another file", out)
 	}
 	return nil
-}
-
-// openHTMLReport creates the --html file and its reporter; the closers
-// write the page and close the file, in that order.
-func openHTMLReport(out string, files []string) (runner.Reporter, []func() error, error) {
-	fh, err := os.Create(out)
-	if err != nil {
-		return nil, nil, err
-	}
-	hr := runner.NewHTMLReporter(fh)
-	hr.Plan(files)
-	return hr, []func() error{hr.Close, fh.Close}, nil
 }
