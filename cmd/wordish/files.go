@@ -15,7 +15,8 @@ import (
 // defaultMaxSize bounds the documents wordish reads (--max-size).
 const defaultMaxSize = 64 << 20
 
-// checkReportOut refuses, before anything runs, a --json or --junit FILE
+// checkReportOut refuses, before anything runs, a report FILE (--json,
+// --junit: the formats without a Check of their own)
 // that is one of the documents or an existing file with the extension of
 // an article: the report would overwrite an article.
 func checkReportOut(flag, out string, docs []string) error {
