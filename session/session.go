@@ -477,11 +477,15 @@ func (s *Session) setup() string {
 		// invalid number"), a line removed whole: one printf, no
 		// redirection, writes both.
 		inband := "builtin printf '\\036W%s:%s\\036%.0d' \"$2\" \"$4\" $'\\036W'\"$2:$4\"$'\\036'; "
-		b.WriteString("__w() { " + inband + bi(strings.Replace(send, " || ", " || { "+reenable+inband+bi(strings.SplitN(send, " || ", 2)[0])+"; } || ", 1)) + check + "; }\n")
+		w := inband + bi(strings.Replace(send, " || ", " || { "+reenable+inband+bi(strings.SplitN(send, " || ", 2)[0])+"; } || ", 1)) + check + "; }\n"
+		// __w writes to the channel's usual place, 10, named literally
+		// (cheaper than expanding $5); __wx to $5.
+		b.WriteString("__wx() { " + w)
+		b.WriteString("__w() { " + strings.ReplaceAll(w, `>&"$5"`, ">&10"))
 		b.WriteString("__wp() { " + bi(byName("\\036W%s:%s\\036")) + bi(send) + check + "; }\n")
 		b.WriteString("__we() { builtin printf '\\036WE%s:%s\\036%.0d' \"$2\" \"$3\" $'\\036WE'\"$2:$3\"$'\\036'; " + bi(sendEnd) + "}\n")
 		b.WriteString("__wep() { " + bi(byNameEnd("\\036WE%s:%s\\036")) + bi(sendEnd) + "}\n")
-		b.WriteString("__wst() { \\return \"$1\"; }\nreadonly -f __w __wp __we __wep __wst\n")
+		b.WriteString("__wst() { \\return \"$1\"; }\nreadonly -f __w __wx __wp __we __wep __wst\n")
 		b.WriteString("builtin printf 'R\\n' >&" + fd + "\n")
 		return b.String()
 	}
@@ -508,10 +512,6 @@ func (s *Session) script(cmds []Command, base int) []byte {
 	b = append(b, s.vStop+"=\n"...)
 	prev, known := s.lastStatus, true
 	stopLine := " || { \\return 0; ${" + s.vNull + ":?}; }"
-	if s.bash {
-		// return disabled (enable -n return): enabled again.
-		stopLine = " || { \\return 0 2>/dev/null || { \\enable return; \\return 0; }; ${" + s.vNull + ":?}; }"
-	}
 	chanFd := s.chanFdShell()
 	if s.bash {
 		chanFd = strconv.Itoa(s.savedFd())
@@ -543,9 +543,14 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			b = append(b, "\\eval "...)
 			b = appendQuoted(b, c.Text)
 		}
-		fn := "\\__w"
-		if s.slow || s.traced {
+		fn, fd := "\\__w", " "+chanFd
+		switch {
+		case s.slow || s.traced:
 			fn = "\\__wp"
+		case s.bash && chanFd == "10":
+			fd = ""
+		case s.bash:
+			fn = "\\__wx"
 		}
 		b = append(b, "\n"...)
 		if s.traced {
@@ -566,7 +571,7 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			b = append(b, 'a')
 			known = false
 		}
-		b = append(b, " \"$SRANDOM\" "+chanFd+stopLine...)
+		b = append(b, " \"$SRANDOM\""+fd+stopLine...)
 		if s.traced {
 			b = append(b, "; } 2>/dev/null"...)
 		}
@@ -805,9 +810,11 @@ func (s *Session) dropChan() {
 // keeps meanwhile is a descriptor from 10 up).
 func (s *Session) waitIdle() {
 	path := "/proc/" + strconv.Itoa(s.pid) + "/syscall"
-	for range 2000 {
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		// read(2) on the script (254, or 255 without job control).
 		b, err := os.ReadFile(path)
-		if err != nil || bytes.HasPrefix(b, []byte("0 ")) || !s.Alive() {
+		if err != nil || bytes.HasPrefix(b, []byte("0 0xfe ")) || bytes.HasPrefix(b, []byte("0 0xff ")) || !s.Alive() {
 			return
 		}
 		time.Sleep(20 * time.Microsecond)
@@ -895,6 +902,7 @@ type batchRun struct {
 	flush     bool // the terminal's input to flush at the end
 	nextTick  time.Time
 
+	eofAt   time.Time // when the end of file typed ahead was last checked
 	input   string    // left to type, for command 0
 	typeAt  time.Time // when to type its next line
 	typed   bool      // all typed, end of file too
@@ -988,7 +996,10 @@ func (b *batchRun) loop() int {
 		if i := b.cur[0]; i <= b.last && !b.killing {
 			b.timerAt = b.get(i).start.Add(b.timeout(i))
 		}
-		if b.typed || b.input == "" && b.typeAt.IsZero() {
+		// The end of file typed ahead, topped up now and then (an ioctl
+		// at every wake-up would cost more than the rest of a step).
+		if (b.typed || b.input == "" && b.typeAt.IsZero()) && time.Since(b.eofAt) >= eofCheck {
+			b.eofAt = time.Now()
 			if s.inputQueued() < eofRun/2 {
 				s.typeEOF()
 			}
