@@ -2,9 +2,9 @@
 // shell sessions of articles (Markdown, reStructuredText, HTML) and
 // reports what drifted. The program is cmd/wordish; the packages are
 // parser (articles to steps), session (a persistent shell on a
-// pseudo-terminal) and runner (replay, judgement, reports, and
-// runner.Test for checking articles from `go test`).
+// pseudo-terminal), runner (replay, judgement, reports) and wordishtest
+// (checking articles from `go test`).
 //
 // This package has no code: it holds docs_test.go, which checks the
-// project's own README.md and user guide with runner.Test.
+// project's own README.md and user guide with wordishtest.Test.
 package wordish

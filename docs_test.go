@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wordish-go/wordish/runner"
+	"github.com/wordish-go/wordish/wordishtest"
 )
 
 // TestDocs checks that the README and the user guide still tell the truth:
@@ -29,5 +30,5 @@ func TestDocs(t *testing.T) {
 	opts := runner.Options{
 		Env: []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")},
 	}
-	runner.Test(t, opts, "README.md", "docs/*.md", "!docs/lvm.md")
+	wordishtest.Test(t, opts, "README.md", "docs/*.md", "!docs/lvm.md")
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // Detail is the message the machine-readable reports (JSON, JUnit) and
-// runner.Test attach to a step that did not pass: the command as typed
+// wordishtest.Test attach to a step that did not pass: the command as typed
 // after its prompt, then what went wrong — the diff for a failure; the
 // reason and the output for an error; why it was skipped or not run. It
 // has no file:line prefix (each report places that itself) and no trailing
@@ -58,8 +58,8 @@ func Detail(r *StepResult) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// skipReason is the one-line message of a skipped or not-run step.
-func skipReason(r *StepResult) string {
+// SkipReason is the one-line message of a skipped or not-run step.
+func SkipReason(r *StepResult) string {
 	if r.Outcome == NotRun {
 		if r.Reason != "" {
 			return "not run: " + r.Reason

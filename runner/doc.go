@@ -13,8 +13,10 @@
 //
 // # Checking articles with go test
 //
-// Test makes articles part of a Go project's tests. Put a test beside
-// the articles, for instance docs_test.go at the root of the module:
+// wordishtest.Test (package wordishtest, apart so that the command does
+// not link "testing") makes articles part of a Go project's tests. Put a
+// test beside the articles, for instance docs_test.go at the root of the
+// module:
 //
 //	package docs_test
 //
@@ -22,10 +24,11 @@
 //		"testing"
 //
 //		"github.com/wordish-go/wordish/runner"
+//		"github.com/wordish-go/wordish/wordishtest"
 //	)
 //
 //	func TestDocs(t *testing.T) {
-//		runner.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/internal.md")
+//		wordishtest.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/internal.md")
 //	}
 //
 // Then:

@@ -227,7 +227,7 @@ func (j *JSONReporter) Step(path string, r *StepResult) {
 		j.output(test, testMessage(where, Detail(r)))
 	case Skipped, NotRun:
 		action = "skip"
-		j.output(test, testMessage(where, skipReason(r)))
+		j.output(test, testMessage(where, SkipReason(r)))
 	}
 	j.end(test, action, r.Duration)
 }

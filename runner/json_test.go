@@ -257,7 +257,7 @@ func TestJSONReporterMatchesGoTest(t *testing.T) {
 			case Failed, Errored:
 				fmt.Fprintf(&src, "\t\t\tt.Error(%q)\n", Detail(s))
 			case Skipped, NotRun:
-				fmt.Fprintf(&src, "\t\t\tt.Skip(%q)\n", skipReason(s))
+				fmt.Fprintf(&src, "\t\t\tt.Skip(%q)\n", SkipReason(s))
 			}
 			src.WriteString("\t\t})\n")
 		}

@@ -140,7 +140,7 @@ func (j *JUnitReporter) suite(r *DocResult, start time.Time) junitSuite {
 			c.Error = &junitProblem{Message: reason, Type: "errored", Text: Detail(st)}
 		case Skipped, NotRun:
 			s.Skipped++
-			c.Skipped = &junitProblem{Message: skipReason(st)}
+			c.Skipped = &junitProblem{Message: SkipReason(st)}
 		}
 		if st.Outcome == Failed && st.Stderr != "" {
 			// Standard error shown apart, as the text report does.

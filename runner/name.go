@@ -12,7 +12,7 @@ import (
 const slugMax = 30
 
 // StepName is the name under which a step appears as a subtest (in
-// `wordish run --json`, JUnit reports and runner.Test): "L" and the line
+// `wordish run --json`, JUnit reports and wordishtest.Test): "L" and the line
 // of its prompt, then "_" and a short slug of its command, e.g.
 // "L90_pvcreate_dev_loop1". The line alone makes the name unique within a
 // document; the slug is only there for the human reader. Names contain

@@ -1,10 +1,11 @@
-package runner_test
+package wordishtest_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/wordish-go/wordish/runner"
+	"github.com/wordish-go/wordish/wordishtest"
 )
 
 // A project checks its README and user guide from `go test`. The function
@@ -13,7 +14,7 @@ import (
 // test. It has no output to check: it needs the articles.
 func ExampleTest() {
 	TestDocs := func(t *testing.T) {
-		runner.Test(t, runner.Options{
+		wordishtest.Test(t, runner.Options{
 			Timeout: 30 * time.Second,           // per command
 			Env:     []string{"LC_ALL=C.UTF-8"}, // for the articles' shell
 		}, "README.md", "docs/*.md", "!docs/lvm.md") // lvm.md needs root: left out

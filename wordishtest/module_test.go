@@ -1,4 +1,4 @@
-package runner_test
+package wordishtest_test
 
 import (
 	"bufio"
@@ -51,10 +51,11 @@ import (
 	"testing"
 
 	"github.com/wordish-go/wordish/runner"
+	"github.com/wordish-go/wordish/wordishtest"
 )
 
 func TestDocs(t *testing.T) {
-	runner.Test(t, runner.Options{}, "article.md")
+	wordishtest.Test(t, runner.Options{}, "article.md")
 }
 `)
 	article := "# Greeting\n\n```console\n" +

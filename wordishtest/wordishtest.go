@@ -1,4 +1,9 @@
-package runner
+// Package wordishtest checks articles from `go test`: each document is a
+// subtest, each step a subtest of it, and WORDISH_UPDATE=1 rewrites the
+// expected outputs that drifted. It is its own package so that the
+// wordish command, which does not run tests, does not link "testing".
+// (It was runner.Test: move the call and keep runner.Options.)
+package wordishtest
 
 import (
 	"fmt"
@@ -12,6 +17,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 // UpdateEnv is the environment variable that turns on golden update in
@@ -22,11 +28,11 @@ const UpdateEnv = "WORDISH_UPDATE"
 // Test checks articles from a Go test: each document matching patterns is
 // replayed as `wordish run` would, in its own session, and reported as a
 // subtest named after its path, with a nested subtest per step named by
-// StepName ("L42_make_install"):
+// runner.StepName ("L42_make_install"):
 //
 //	// docs_test.go, next to README.md
 //	func TestDocs(t *testing.T) {
-//		runner.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/lvm.md")
+//		wordishtest.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/lvm.md")
 //	}
 //
 // Patterns are file paths or glob patterns, relative to the test's
@@ -68,10 +74,10 @@ const UpdateEnv = "WORDISH_UPDATE"
 // The -run pattern is a regular expression matched against each level
 // of the name: 'TestDocs/README.md/L42_' selects the step of line 42
 // without the one of line 420.
-func Test(t *testing.T, opts Options, patterns ...string) {
+func Test(t *testing.T, opts runner.Options, patterns ...string) {
 	t.Helper()
 	if opts.Sandbox != "" && opts.Sandbox != "host" {
-		t.Fatalf("runner.Test: sandbox %q is not available from go test; use wordish run --sandbox %s", opts.Sandbox, opts.Sandbox)
+		t.Fatalf("wordishtest.Test: sandbox %q is not available from go test; use wordish run --sandbox %s", opts.Sandbox, opts.Sandbox)
 	}
 	paths, err := expandPatterns(patterns)
 	if err != nil {
@@ -93,7 +99,7 @@ func Test(t *testing.T, opts Options, patterns ...string) {
 }
 
 // testDocument replays one document and reports its steps as subtests.
-func testDocument(t *testing.T, path string, opts Options) {
+func testDocument(t *testing.T, path string, opts runner.Options) {
 	t.Helper()
 	doc, err := parser.ParseFile(path, parser.Config{Format: opts.Format, Prompts: opts.Prompts})
 	if err != nil {
@@ -101,7 +107,7 @@ func testDocument(t *testing.T, path string, opts Options) {
 	}
 	// t.Context is cancelled when the test ends, which interrupts the
 	// command running then (a test binary killed by -timeout, say).
-	res := Run(t.Context(), doc, opts, discardReporter{})
+	res := runner.Run(t.Context(), doc, opts, discardReporter{})
 	if res.Err != nil {
 		t.Error(res.Err)
 	}
@@ -111,32 +117,32 @@ func testDocument(t *testing.T, path string, opts Options) {
 	// The steps reported (run -run selected them); only those are
 	// rewritten in update mode.
 	var mu sync.Mutex
-	var reported []*StepResult
+	var reported []*runner.StepResult
 	for _, sr := range res.Steps {
-		t.Run(StepName(sr.Step), func(t *testing.T) {
+		t.Run(runner.StepName(sr.Step), func(t *testing.T) {
 			t.Helper()
 			mu.Lock()
 			reported = append(reported, sr)
 			mu.Unlock()
 			where := fmt.Sprintf("%s:%d", path, sr.Step.Line)
 			switch sr.Outcome {
-			case Failed:
+			case runner.Failed:
 				if opts.Update && sr.Step.Editable {
-					t.Logf("%s: expected output rewritten:\n%s", where, Detail(sr))
+					t.Logf("%s: expected output rewritten:\n%s", where, runner.Detail(sr))
 					return
 				}
-				t.Errorf("%s: %s", where, Detail(sr))
-			case Errored:
-				t.Errorf("%s: %s", where, Detail(sr))
-			case Skipped, NotRun:
-				t.Skipf("%s: %s", where, skipReason(sr))
+				t.Errorf("%s: %s", where, runner.Detail(sr))
+			case runner.Errored:
+				t.Errorf("%s: %s", where, runner.Detail(sr))
+			case runner.Skipped, runner.NotRun:
+				t.Skipf("%s: %s", where, runner.SkipReason(sr))
 			}
 		})
 	}
 	if !opts.Update {
 		return
 	}
-	n, err := UpdateFile(doc, reported)
+	n, err := runner.UpdateFile(doc, reported)
 	if err != nil {
 		t.Error(err)
 		return
@@ -150,14 +156,14 @@ func testDocument(t *testing.T, path string, opts Options) {
 // order, each path once.
 func expandPatterns(patterns []string) ([]string, error) {
 	if len(patterns) == 0 {
-		return nil, fmt.Errorf("runner.Test: no article given")
+		return nil, fmt.Errorf("wordishtest.Test: no article given")
 	}
 	var paths []string
 	seen := map[string]bool{}
 	for _, p := range patterns {
 		if ex, ok := strings.CutPrefix(p, "!"); ok {
 			if !doublestar.ValidatePathPattern(ex) {
-				return nil, fmt.Errorf("runner.Test: bad pattern %q", p)
+				return nil, fmt.Errorf("wordishtest.Test: bad pattern %q", p)
 			}
 			kept := paths[:0]
 			for _, path := range paths {
@@ -168,18 +174,18 @@ func expandPatterns(patterns []string) ([]string, error) {
 				kept = append(kept, path)
 			}
 			if len(kept) == len(paths) {
-				return nil, fmt.Errorf("runner.Test: pattern %q excludes none of the articles selected before it", p)
+				return nil, fmt.Errorf("wordishtest.Test: pattern %q excludes none of the articles selected before it", p)
 			}
 			paths = kept
 			continue
 		}
 		matches, err := doublestar.FilepathGlob(p, doublestar.WithFilesOnly(), doublestar.WithNoHidden())
 		if err != nil {
-			return nil, fmt.Errorf("runner.Test: bad pattern %q: %v", p, err)
+			return nil, fmt.Errorf("wordishtest.Test: bad pattern %q: %v", p, err)
 		}
 		if len(matches) == 0 {
 			wd, _ := os.Getwd()
-			return nil, fmt.Errorf("runner.Test: pattern %q matches no file (in %s)", p, wd)
+			return nil, fmt.Errorf("wordishtest.Test: pattern %q matches no file (in %s)", p, wd)
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
@@ -190,7 +196,7 @@ func expandPatterns(patterns []string) ([]string, error) {
 		}
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("runner.Test: patterns %q select no article", patterns)
+		return nil, fmt.Errorf("wordishtest.Test: patterns %q select no article", patterns)
 	}
 	return paths, nil
 }
@@ -199,6 +205,6 @@ func expandPatterns(patterns []string) ([]string, error) {
 // DocResult.
 type discardReporter struct{}
 
-func (discardReporter) StartDoc(string)          {}
-func (discardReporter) Step(string, *StepResult) {}
-func (discardReporter) EndDoc(*DocResult)        {}
+func (discardReporter) StartDoc(string)                 {}
+func (discardReporter) Step(string, *runner.StepResult) {}
+func (discardReporter) EndDoc(*runner.DocResult)        {}

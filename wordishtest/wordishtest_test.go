@@ -1,13 +1,15 @@
-package runner
+package wordishtest
 
 import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/wordish-go/wordish/runner"
 )
 
 func TestExpandPatterns(t *testing.T) {
-	t.Chdir("testdata/gotest")
+	t.Chdir("testdata")
 	tests := []struct {
 		patterns []string
 		want     []string
@@ -52,5 +54,5 @@ func TestTestPasses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays articles")
 	}
-	Test(t, Options{}, "testdata/gotest/pass.md", "testdata/gotest/sub/**/*.md")
+	Test(t, runner.Options{}, "testdata/pass.md", "testdata/sub/**/*.md")
 }
