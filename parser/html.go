@@ -25,6 +25,8 @@ type htmlPre struct {
 	spanBefore string
 }
 
+// add appends text that is all on source line line: its newlines are
+// the ones HTML reads where the source has none (a lone "\r", "&#10;").
 func (b *htmlPre) add(s string, line int) {
 	for {
 		if b.fresh {
@@ -39,7 +41,23 @@ func (b *htmlPre) add(s string, line int) {
 		b.lines[len(b.lines)-1] += s[:i]
 		b.newline(line)
 		s = s[i+1:]
-		line++
+	}
+}
+
+// addRaw appends the text of a text token from its source bytes, which
+// start on line line, so that each line of the text knows its source
+// line: entities decoded, "\r\n" and a lone "\r" read as a newline, as
+// HTML does.
+func (b *htmlPre) addRaw(raw []byte, line int) {
+	segs := strings.Split(string(raw), "\n")
+	for k, seg := range segs {
+		if k > 0 {
+			b.newline(line + k)
+		}
+		if k < len(segs)-1 {
+			seg = strings.TrimSuffix(seg, "\r")
+		}
+		b.add(html.UnescapeString(strings.ReplaceAll(seg, "\r", "\n")), line+k)
 	}
 }
 
@@ -211,13 +229,18 @@ func htmlPres(body []byte) []*htmlPre {
 				continue
 			}
 			b := open[len(open)-1]
-			t := string(z.Text())
-			if len(b.lines) == 1 && b.lines[0] == "" && b.fresh && strings.HasPrefix(t, "\n") {
+			if len(b.lines) == 1 && b.lines[0] == "" && b.fresh {
 				// HTML drops a newline right after <pre>.
-				t = t[1:]
-				startLine++
+				switch {
+				case bytes.HasPrefix(raw, []byte("\r\n")):
+					raw, startLine = raw[2:], startLine+1
+				case bytes.HasPrefix(raw, []byte("\n")):
+					raw, startLine = raw[1:], startLine+1
+				case bytes.HasPrefix(raw, []byte("\r")):
+					raw = raw[1:]
+				}
 			}
-			b.add(t, startLine)
+			b.addRaw(raw, startLine)
 		}
 	}
 }

@@ -191,6 +191,7 @@ x</span>
 </pre></div></div>`, []stepWant{{5, "$ ", "ls", "x", ""}, {7, "$ ", "pwd", "/srv", ""}}},
 		{"early sphinx-prompt", "a.html", "<pre>\n<style type=\"text/css\" scoped>\nspan:before {\n  content: \"# \";\n}\n</style>\n<span>cd /srv</span>\n<span>ls</span>\n</pre><pre><span>not a prompt</span></pre>",
 			[]stepWant{{7, "# ", "cd /srv", "", ""}, {8, "# ", "ls", "", ""}}},
+		{"lone carriage returns and newline entities", "a.html", "<pre>\r# id -u\r0&#10;# pwd\n/</pre>", []stepWant{{1, "# ", "id -u", "0", ""}, {1, "# ", "pwd", "/", ""}}},
 		{"css prompt on a class", "a.html", "<style>\n.prompt::before { content: \"$ \" }\npre .x::before{content:\"% \"}</style><pre><span class=\"prompt\">ls</span>\n<span class=\"x\">id -u</span>\n</pre>",
 			[]stepWant{{3, "$ ", "ls", "", ""}, {4, "% ", "id -u", "", ""}}},
 		{"sphinx-prompt style in an earlier block", "a.html", `<pre><style type="text/css">span.prompt2:before { content: "# "; }</style><span class="prompt2">apt install tree</span>
