@@ -49,15 +49,23 @@ func (b *htmlPre) add(s string, line int) {
 // line: entities decoded, "\r\n" and a lone "\r" read as a newline, as
 // HTML does.
 func (b *htmlPre) addRaw(raw []byte, line int) {
-	segs := strings.Split(string(raw), "\n")
-	for k, seg := range segs {
-		if k > 0 {
-			b.newline(line + k)
+	s := string(raw)
+	for {
+		i := strings.IndexByte(s, '\n')
+		seg := s
+		if i >= 0 {
+			seg = strings.TrimSuffix(s[:i], "\r")
 		}
-		if k < len(segs)-1 {
-			seg = strings.TrimSuffix(seg, "\r")
+		if strings.ContainsAny(seg, "&\r") {
+			seg = html.UnescapeString(strings.ReplaceAll(seg, "\r", "\n"))
 		}
-		b.add(html.UnescapeString(strings.ReplaceAll(seg, "\r", "\n")), line+k)
+		b.add(seg, line)
+		if i < 0 {
+			return
+		}
+		s = s[i+1:]
+		line++
+		b.newline(line)
 	}
 }
 
