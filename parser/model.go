@@ -25,6 +25,9 @@ type Document struct {
 	Source   []byte     // the file as read (BOM included), so update mode can rewrite it
 	CRLF     bool       // the file uses CRLF line endings
 	Sessions []*Session // code blocks that are shell sessions, in document order
+	// Config is the configuration it was parsed with (its Format as
+	// given: "" for from the path), so that a rewrite reads it back alike.
+	Config Config
 }
 
 // Session is one code block that holds a shell session.

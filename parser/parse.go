@@ -109,7 +109,7 @@ func Parse(path string, src []byte, cfg Config) (*Document, error) {
 	if !utf8.Valid(src) {
 		return nil, &Error{File: path, Line: invalidUTF8Line(src), Msg: "invalid UTF-8"}
 	}
-	doc := &Document{Path: path, Format: f, Source: src, CRLF: bytes.Contains(src, []byte("\r\n"))}
+	doc := &Document{Path: path, Format: f, Source: src, CRLF: bytes.Contains(src, []byte("\r\n")), Config: cfg}
 	p := &parse{doc: doc, prompts: newPromptSet(cfg.Prompts), sh: getShell()}
 	defer putShell(p.sh)
 	// Real articles use a small fraction of this; see shell.budget.

@@ -13,15 +13,14 @@ type Options struct {
 	Format    parser.Format // "" = from each file's extension
 	Prompts   []string      // extra prompts
 	Shell     string        // "" = bash
-	Timeout   time.Duration // per command; 0 = 60 s
+	Timeout   time.Duration // per command; 0 = DefaultTimeout
 	Env       []string      // extra K=V for the shell
 	Workdir   string        // "" = a fresh temporary directory per document
 	Keep      bool          // keep temporary working directories
 	KeepGoing bool          // go on after an errored step
 	Sandbox   string        // "" (host) or "vm"
 	Update    bool          // rewrite failed expected outputs in the sources
-	Verbose   bool
-	Stepper   Stepper // one step at a time, consulted around each (wordish step, --shell-on-failure)
+	Stepper   Stepper       // one step at a time, consulted around each (wordish step, --shell-on-failure)
 
 	// Select, when set, picks the steps to report (`wordish run
 	// FILE:LINE`, --run): the steps before the last selected one still

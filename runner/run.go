@@ -91,8 +91,12 @@ func (r *docRun) timeout() time.Duration {
 	if r.opts.Timeout > 0 {
 		return r.opts.Timeout
 	}
-	return 60 * time.Second
+	return DefaultTimeout
 }
+
+// DefaultTimeout is a command's time limit when neither Options.Timeout
+// nor the step's timeout= option sets one (--timeout's default).
+const DefaultTimeout = 60 * time.Second
 
 // selectSteps drops the steps after the last selected one, except
 // cleanup steps; without a selection it keeps every step.
@@ -281,6 +285,7 @@ func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interrupt
 	cmds := make([]session.Command, len(steps))
 	for k, s := range steps {
 		cmds[k] = command(s)
+		cmds[k].Timeout = r.timeoutOf(s) // once: the session's limit is the judge's
 	}
 	done := make(chan struct{})
 	watcher := make(chan struct{})
@@ -313,7 +318,7 @@ func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interrupt
 		starter.StartStep(r.res.Path, steps[0])
 	}
 	n := sess.RunBatch(cmds, func(k int, res session.Result) {
-		sr := Judge(steps[k], cmds[k], res, r.timeoutOf(steps[k]))
+		sr := Judge(steps[k], cmds[k], res, cmds[k].Timeout)
 		sr.Deferred = !interruptible
 		r.record(sr)
 		if each != nil {
@@ -330,6 +335,8 @@ func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interrupt
 	return n
 }
 
+// timeoutOf is the time limit of s's command: its timeout= option, else
+// the run's.
 func (r *docRun) timeoutOf(s *parser.Step) time.Duration {
 	if s.Options.Timeout > 0 {
 		return s.Options.Timeout

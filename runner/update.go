@@ -127,11 +127,12 @@ func Update(doc *parser.Document, results []*StepResult) (newSource []byte, chan
 // would otherwise change the article's structure; such a step must be
 // edited by hand.
 func checkReparse(doc *parser.Document, src []byte, written map[*parser.Step][]string) error {
-	cfg := parser.Config{Format: doc.Format}
+	cfg := doc.Config // the user's --prompt
+	cfg.Format = doc.Format
 	before, err := parser.Parse(doc.Path, doc.Source, cfg)
 	if err != nil {
-		// The caller's configuration (extra prompts) is needed to read
-		// this document: nothing to compare with.
+		// A document built by hand, not parsed from its Source: nothing
+		// to compare with.
 		return nil
 	}
 	after, err := parser.Parse(doc.Path, src, cfg)

@@ -375,3 +375,25 @@ func TestNewExpectedLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateKeepsPrompts: the rewritten article is read back with the
+// prompts it was parsed with (--prompt), or the steps compared would be
+// others than those replayed.
+func TestUpdateKeepsPrompts(t *testing.T) {
+	src := "```console\n$ echo hi\nhello\nmysql> select 1;\n1\n```\n"
+	doc, err := parser.Parse("x.md", []byte(src), parser.Config{Prompts: []string{"mysql> "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(doc.Steps()); n != 2 {
+		t.Fatalf("%d steps, want 2 (with the mysql> prompt)", n)
+	}
+	r := &StepResult{Step: doc.Steps()[0], Outcome: Failed, Actual: "hi\n"}
+	got, changed, err := Update(doc, []*StepResult{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "```console\n$ echo hi\nhi\nmysql> select 1;\n1\n```\n"; string(got) != want || changed != 1 {
+		t.Errorf("Update = %q (%d changed), want %q", got, changed, want)
+	}
+}

@@ -71,7 +71,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "", "article format: markdown, rst or html (default: from each file's extension)")
 	fs.Var(&f.prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
 	fs.StringVar(&f.shell, "shell", "", "shell to run the commands in (default: bash)")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit of each command (a step's timeout= option overrides it)")
+	fs.DurationVar(&f.timeout, "timeout", runner.DefaultTimeout, "time limit of each command (a step's timeout= option overrides it)")
 	fs.Var(&f.env, "env", "set K=V in the shell's environment (repeatable)")
 	fs.StringVar(&f.workdir, "workdir", "", "run in this directory (default: a fresh temporary directory per document; implies -j 1 unless -j is given)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the temporary working directories")
@@ -192,7 +192,6 @@ func (f *runFlags) options() runner.Options {
 		Keep:      f.keep,
 		KeepGoing: f.keepGoing,
 		Sandbox:   f.sandbox,
-		Verbose:   f.verbose,
 	}
 }
 
