@@ -220,14 +220,22 @@ func Start(cfg Config) (*Session, error) {
 	go s.waitShell()
 	s.buf = make([]byte, 64<<10)
 	s.scan[0] = scanner{mark: []byte(markPrefix)}
-	s.scan[1] = scanner{mark: s.scan[0].mark, wrap: []byte("/dev/fd/3: line ")}
+	s.scan[1] = scanner{mark: s.scan[0].mark, wrap: []byte(filepath.Join(s.priv, "s") + ": line ")}
 	if s.bash {
 		s.scan[1].rewrite = s.errPrefix
 		s.scan[1].key = []byte(s.batchF + ": ")
 		s.scan[1].as = []byte(s.shellName + ": ")
 	}
 
-	if _, err := w.WriteString(s.setup()); err != nil {
+	// The setup is sourced from a file of the private directory: bash
+	// reads its script pipe one byte per system call (1200 of them for
+	// the setup), a file in one.
+	setupF := filepath.Join(s.priv, "s")
+	err = os.WriteFile(setupF, []byte(s.setup()), 0o600)
+	if err == nil {
+		_, err = w.WriteString(". " + quote(setupF) + "\n")
+	}
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("session: setup: %w", err)
 	}
