@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+
+	"github.com/wordish-go/wordish/internal/tabs"
 )
 
 // rstLine is a source line with the tabs of its indentation expanded.
@@ -52,27 +54,7 @@ func expandIndent(s string) string {
 	if !strings.Contains(s[:n], "\t") {
 		return s
 	}
-	return expandTabs(s[:n]) + s[n:]
-}
-
-// expandTabs expands tabs to 8-column stops, as reST does.
-func expandTabs(s string) string {
-	if !strings.Contains(s, "\t") {
-		return s
-	}
-	var b strings.Builder
-	col := 0
-	for _, r := range s {
-		if r == '\t' {
-			n := 8 - col%8
-			b.WriteString(strings.Repeat(" ", n))
-			col += n
-			continue
-		}
-		b.WriteRune(r)
-		col++
-	}
-	return b.String()
+	return tabs.Expand(s[:n]) + s[n:]
 }
 
 func (p *parse) rst() error {

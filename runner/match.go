@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/wordish-go/wordish/internal/tabs"
 	"github.com/wordish-go/wordish/parser"
 )
 
@@ -86,7 +87,7 @@ const ellipsis = "..."
 // the step's options. Compiling never fails; an invalid regular
 // expression is reported by Err and makes every match fail.
 func Compile(expected string, o parser.Options) *Matcher {
-	expected = ExpandTabs(expected)
+	expected = tabs.Expand(expected) // as a terminal shows them: the session's output has none
 	m := &Matcher{expected: expected}
 	switch {
 	case o.IgnoreOutput:
@@ -235,33 +236,7 @@ func equalNorm(a, b string) bool {
 
 // NormLines returns the lines of s after the line rules: blank edge lines
 // dropped, common indentation removed, trailing whitespace removed.
-func NormLines(s string) []string { return normLines(ExpandTabs(s)) }
-
-// ExpandTabs replaces tabs with blanks up to the next 8-column stop, as a
-// terminal shows them: the session's normalised output has no tabs, and
-// an article may hold them (pasted, or typed in a TSV example).
-func ExpandTabs(s string) string {
-	if !strings.Contains(s, "\t") {
-		return s
-	}
-	var sb strings.Builder
-	col := 0
-	for _, r := range s {
-		switch r {
-		case '\t':
-			n := 8 - col%8
-			sb.WriteString("        "[:n])
-			col += n
-		case '\n':
-			sb.WriteRune(r)
-			col = 0
-		default:
-			sb.WriteRune(r)
-			col++
-		}
-	}
-	return sb.String()
-}
+func NormLines(s string) []string { return normLines(tabs.Expand(s)) }
 
 func normLines(s string) []string {
 	b, ind := trimBlock(s)
