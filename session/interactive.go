@@ -16,8 +16,9 @@ import (
 )
 
 // Interact hands the session's shell to a person at the terminal tty
-// (wordish --shell-on-failure) and returns when they leave it with exit
-// or Ctrl-D. The commands they type run in the session's own shell, at
+// (wordish --shell-on-failure) and returns when they leave it: with exit
+// or Ctrl-D, or with exit N, N not 0, which sets stop (they ask the
+// caller to stop the replay). The commands they type run in the session's own shell, at
 // top level, as batches do, so whatever they change (the directory,
 // variables, functions, options) is there for the next batch. Meanwhile
 // tty is in raw mode (keys go to the session's terminal, Ctrl-C included,
@@ -36,20 +37,20 @@ import (
 // Interact waits for the user as long as they like: there is no timeout.
 // It returns an error if the session is dead or the shell ends meanwhile
 // (say, exec), and for a shell other than bash (it needs read -e).
-func (s *Session) Interact(tty *os.File, banner string) error {
+func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.Alive() || !s.waitReady() {
-		return errors.New("session: the shell is gone")
+		return false, errors.New("session: the shell is gone")
 	}
 	s.flushInput() // the end of file typed ahead for the batches
 	if !s.bash {
-		return fmt.Errorf("session: handing the shell over needs bash, not %s", s.shellName)
+		return false, fmt.Errorf("session: handing the shell over needs bash, not %s", s.shellName)
 	}
 	ttyFd := int(tty.Fd())
 	old, err := unix.IoctlGetTermios(ttyFd, unix.TCGETS)
 	if err != nil {
-		return fmt.Errorf("session: %s is not a terminal: %w", tty.Name(), err)
+		return false, fmt.Errorf("session: %s is not a terminal: %w", tty.Name(), err)
 	}
 	// The session's terminals take the user's size, and follow it when
 	// the window is resized (the kernel then tells their foreground job).
@@ -83,7 +84,7 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	raw.Iflag &^= unix.ICRNL | unix.IXON
 	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
 	if err := unix.IoctlSetTermios(ttyFd, unix.TCSETS, &raw); err != nil {
-		return fmt.Errorf("session: %w", err)
+		return false, fmt.Errorf("session: %w", err)
 	}
 	defer unix.IoctlSetTermios(ttyFd, unix.TCSETS, old)
 
@@ -98,7 +99,7 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 	files := map[string]string{"is": interactSetup(term, s.vStatus), "ii": interactLine(banner, s.vStatus), "ie": interactEnd(s.vStatus)}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(s.priv, name), []byte(text), 0o600); err != nil {
-			return fmt.Errorf("session: %w", err)
+			return false, fmt.Errorf("session: %w", err)
 		}
 	}
 	// The end of each comes as the usual end-of-batch markers written to
@@ -120,19 +121,20 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 		return s.proxy(ttyFd, []byte(markPrefix+"Ei:"), errPrefix, onResize)
 	}
 	if _, err := run("is"); err != nil {
-		return err
+		return false, err
 	}
 	for {
 		left, err := run("ii")
 		if err != nil {
-			return err
+			return false, err
 		}
-		if left != 0 {
+		if left != 0 { // 1: exit, Ctrl-D; 2: exit N
+			stop = left == 2
 			break
 		}
 	}
 	_, err = run("ie")
-	return err
+	return stop, err
 }
 
 // The shell text of Interact: exit and logout mean "leave" while the
@@ -140,8 +142,8 @@ func (s *Session) Interact(tty *os.File, banner string) error {
 func interactSetup(term, status string) string {
 	return `__w_is=$` + status + ` __w_ot=$TERM __w_q= __w_l=
 TERM=` + quote(term) + `
-exit() { __w_q=1; }
-logout() { __w_q=1; }
+exit() { if [ "${1:-0}" = 0 ]; then __w_q=1; else __w_q=2; fi; }
+logout() { exit "$@"; }
 `
 }
 
@@ -179,7 +181,6 @@ func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick
 	status := 0
 	buf := make([]byte, 32<<10)
 	for !(ended[0] && ended[1]) {
-		tick()
 		select {
 		case <-s.dead:
 			return -1, errors.New("session: the shell ended while it was handed over")
@@ -191,7 +192,9 @@ func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick
 			{Fd: int32(ttyFd), Events: unix.POLLIN},
 		}
 		ts := unix.NsecToTimespec(int64(100e6))
-		if n, err := unix.Ppoll(fds, &ts, nil); n <= 0 || err != nil {
+		n, err := unix.Ppoll(fds, &ts, nil)
+		tick() // a resize before keys typed after it
+		if n <= 0 || err != nil {
 			continue
 		}
 		for st := range 2 {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -76,7 +77,13 @@ func TestInteract(t *testing.T) {
 			}
 			u := newUserTerminal(t)
 			done := make(chan error, 1)
-			go func() { done <- s.Interact(u.slave, "(test) ") }()
+			go func() {
+				stop, err := s.Interact(u.slave, "(test) ")
+				if stop {
+					err = errors.New("stop after exit or Ctrl-D")
+				}
+				done <- err
+			}()
 			u.waitFor(t, "(test) ")
 			u.master.WriteString("cd /tmp; FOO=1; g() { echo g$1; }; echo typed $x\r")
 			u.waitFor(t, "typed 1")
@@ -118,7 +125,7 @@ func TestInteractCtrlC(t *testing.T) {
 	defer s.Close()
 	u := newUserTerminal(t)
 	done := make(chan error, 1)
-	go func() { done <- s.Interact(u.slave, "(test) ") }()
+	go func() { _, err := s.Interact(u.slave, "(test) "); done <- err }()
 	u.waitFor(t, "(test) ")
 	u.master.WriteString("sleep 100; echo not this\r")
 	time.Sleep(300 * time.Millisecond)
@@ -156,7 +163,7 @@ func TestInteractRedirect(t *testing.T) {
 	defer s.Close()
 	u := newUserTerminal(t)
 	done := make(chan error, 1)
-	go func() { done <- s.Interact(u.slave, "(test) ") }()
+	go func() { _, err := s.Interact(u.slave, "(test) "); done <- err }()
 	u.waitFor(t, "(test) ")
 	u.master.WriteString("exec >/dev/null 2>&1\r")
 	time.Sleep(200 * time.Millisecond)
@@ -172,5 +179,34 @@ func TestInteractRedirect(t *testing.T) {
 	r := s.Run(Command{Text: "exec >/dev/tty 2>&1; echo back", Timeout: 10 * time.Second})
 	if string(r.Stdout) != "back\n" || r.TimedOut {
 		t.Errorf("after: %+v", r)
+	}
+}
+
+// TestInteractStop: exit with a non-zero status asks to stop the replay.
+func TestInteractStop(t *testing.T) {
+	s, err := Start(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u := newUserTerminal(t)
+	type result struct {
+		stop bool
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() { stop, err := s.Interact(u.slave, "(test) "); done <- result{stop, err} }()
+	u.waitFor(t, "(test) ")
+	u.master.WriteString("exit 3\r")
+	select {
+	case r := <-done:
+		if r.err != nil || !r.stop {
+			t.Errorf("Interact = %v, %v; want stop", r.stop, r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Interact did not return; the terminal shows:\n%q", u.text())
+	}
+	if r := s.Run(Command{Text: "echo alive; type exit | head -1"}); string(r.Stdout) != "alive\nexit is a shell builtin\n" {
+		t.Errorf("after: %q", r.Stdout)
 	}
 }

@@ -186,3 +186,21 @@ func TestUpdateInteractiveAll(t *testing.T) {
 		t.Errorf("a.md:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestShellOnFailureStop: exit 1 in the failure shell stops the replay;
+// the cleanup step still runs.
+func TestShellOnFailureStop(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.md": shellArticle})
+	s := startScreen(t, dir, "run", "--shell-on-failure", "-v", "a.md")
+	s.waitFor("(wordish) ")
+	s.send("exit 1\r")
+	s.waitFor("stopping the replay")
+	s.waitFor("NOT RUN (stopped by the user):")
+	s.waitFor("a.md:7: $ echo")
+	s.waitFor("PASS a.md:14: $ echo cleaning")
+	s.waitFor("FAIL a.md: 2 passed, 1 failed, 0 errored, 0 skipped, 1 not run")
+	if code := s.exit(); code != 1 {
+		t.Errorf("exit status %d, want 1; the screen:\n%s", code, s.text())
+	}
+}

@@ -91,7 +91,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install what the VM sandbox needs (apt-get) when missing")
 	if fs.Name() == "run" || fs.Name() == "step" {
-		fs.BoolVar(&f.shellOnFailure, "shell-on-failure", false, "at the first failing or errored step, hand the terminal over inside the article's shell; exit resumes the replay")
+		fs.BoolVar(&f.shellOnFailure, "shell-on-failure", false, "at the first failing or errored step, hand the terminal over inside the article's shell; exit resumes the replay, exit 1 stops it")
 	}
 	if fs.Name() == "update" {
 		fs.BoolVar(&f.interactive, "i", false, "interactive: show each drifted step's diff and ask, one key, whether to write it (y/n/a/q)")

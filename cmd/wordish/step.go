@@ -32,7 +32,8 @@ what to do with it:
 With --shell-on-failure, the first step that fails or errors hands the
 terminal over to you inside the article's own shell (same directory,
 variables, functions): look around, fix things; exit or Ctrl-D resumes
-the replay. Standard input must be a terminal.
+the replay, exit 1 (any status but 0) stops it (cleanup steps still
+run). Standard input must be a terminal.
 
 Exit status as for wordish run.
 
@@ -89,10 +90,14 @@ type stepper struct {
 	shell  bool // hand the shell over at the first failure
 	cont   bool // c: run without asking up to the next failure
 	handed bool
+	stop   bool // the user left the handed-over shell with exit N, N not 0
 }
 
 // Before implements runner.Stepper.
 func (sp *stepper) Before(s *parser.Step) runner.StepAction {
+	if sp.stop {
+		return runner.StepStop
+	}
 	if !sp.ask || sp.cont {
 		return runner.StepRun
 	}
@@ -147,12 +152,17 @@ func (sp *stepper) After(r *runner.StepResult, sess *session.Session) {
 		io.WriteString(sp.out, "\r\x1b[K")
 	}
 	fmt.Fprintf(sp.out, "\nwordish: %s:%d %s. This is its shell (same directory, variables, functions);\n"+
-		"wordish: exit or Ctrl-D to go on with the replay.\n", r.Step.File, r.Step.Line, r.Outcome)
-	if err := sess.Interact(sp.tty, "(wordish) "); err != nil {
+		"wordish: exit or Ctrl-D to go on with the replay, exit 1 to stop it.\n", r.Step.File, r.Step.Line, r.Outcome)
+	stop, err := sess.Interact(sp.tty, "(wordish) ")
+	switch {
+	case err != nil:
 		fmt.Fprintf(sp.out, "wordish: %v\n", err)
-		return
+	case stop:
+		sp.stop = true
+		fmt.Fprintln(sp.out, "wordish: stopping the replay (cleanup steps still run).")
+	default:
+		fmt.Fprintln(sp.out, "wordish: back to the replay.")
 	}
-	fmt.Fprintln(sp.out, "wordish: back to the replay.")
 }
 
 func init() {
