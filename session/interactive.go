@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -116,15 +117,19 @@ func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 	// rewritten (best effort here too: a message cut between two reads
 	// keeps the file's name).
 	errPrefix := regexp.MustCompile(regexp.QuoteMeta(filepath.Join(s.priv, "ii")+": ") + `line [0-9]+: `)
-	run := func(name string) (int, error) {
-		s.ctl.WriteString(". " + quote(filepath.Join(s.priv, name)) + " " + s.chanFdShell() + ">&-\n\\__wep 0 i \"${__w_q:-0}\" " + strconv.Itoa(s.savedFd()) + "\n")
-		return s.proxy(ttyFd, []byte(markPrefix+"Ei:"), errPrefix, onResize)
+	prompt := []byte(banner)
+	if banner == "" {
+		prompt = []byte("$ ")
 	}
-	if _, err := run("is"); err != nil {
+	run := func(name string, prompt []byte) (int, error) {
+		s.ctl.WriteString(". " + quote(filepath.Join(s.priv, name)) + " " + s.chanFdShell() + ">&-\n\\__wep 0 i \"${__w_q:-0}\" " + strconv.Itoa(s.savedFd()) + "\n")
+		return s.proxy(ttyFd, []byte(markPrefix+"Ei:"), errPrefix, onResize, prompt)
+	}
+	if _, err := run("is", nil); err != nil {
 		return false, err
 	}
 	for {
-		left, err := run("ii")
+		left, err := run("ii", prompt)
 		if err != nil {
 			return false, err
 		}
@@ -133,7 +138,7 @@ func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 			break
 		}
 	}
-	_, err = run("ie")
+	_, err = run("ie", nil)
 	return stop, err
 }
 
@@ -174,13 +179,26 @@ unset __w_ot __w_is __w_q __w_l
 // proxy copies keys from the user's terminal to the session's, and both
 // of the session's terminals to the user's, until an end marker (prefix,
 // a number, "\x1e") has come on both (it is not shown) or the shell dies;
-// it returns the marker's number. tick runs at least every 100 ms.
-func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick func()) (int, error) {
+// it returns the marker's number. tick runs at least every 100 ms. Keys
+// are read only once prompt has been shown (never without a prompt):
+// readline has the terminal in its own mode by then, and keys typed
+// before, in the terminal's line mode, would lose their meaning (Ctrl-D
+// typed ahead is lost when readline leaves line mode), or promptWait
+// after the start.
+func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick func(), prompt []byte) (int, error) {
 	var carry [2][]byte
 	var ended [2]bool
 	status := 0
 	buf := make([]byte, 32<<10)
+	keys := false    // read the user's keys: once prompt has been shown
+	var shown []byte // the end of what was shown, to find the prompt in
+	// The prompt may never show (the user sent the shell's output to a
+	// file): then keys are read anyway, a moment later.
+	holdUntil := time.Now().Add(promptWait)
 	for !(ended[0] && ended[1]) {
+		if !keys && prompt != nil && time.Now().After(holdUntil) {
+			keys = true
+		}
 		select {
 		case <-s.dead:
 			return -1, errors.New("session: the shell ended while it was handed over")
@@ -190,6 +208,9 @@ func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick
 			{Fd: int32(s.masters[0]), Events: unix.POLLIN},
 			{Fd: int32(s.masters[1]), Events: unix.POLLIN},
 			{Fd: int32(ttyFd), Events: unix.POLLIN},
+		}
+		if !keys {
+			fds = fds[:2]
 		}
 		ts := unix.NsecToTimespec(int64(100e6))
 		n, err := unix.Ppoll(fds, &ts, nil)
@@ -215,8 +236,14 @@ func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick
 			// On either terminal: the user may have sent one to the other.
 			show = errPrefix.ReplaceAll(show, []byte(s.shellName+": "))
 			writeAll(ttyFd, show)
+			if !keys && st == 0 && prompt != nil {
+				shown = append(shown, show...)
+				if keys = bytes.Contains(shown, prompt); !keys && len(shown) > len(prompt) {
+					shown = append(shown[:0], shown[len(shown)-len(prompt):]...)
+				}
+			}
 		}
-		if fds[2].Revents&unix.POLLIN != 0 {
+		if len(fds) > 2 && fds[2].Revents&unix.POLLIN != 0 {
 			n, err := unix.Read(ttyFd, buf)
 			if n > 0 {
 				writeAll(s.masters[0], buf[:n])
@@ -228,6 +255,9 @@ func (s *Session) proxy(ttyFd int, prefix []byte, errPrefix *regexp.Regexp, tick
 	}
 	return status, nil
 }
+
+// promptWait is how long keys wait for the prompt at most.
+const promptWait = 500 * time.Millisecond
 
 // cutMarker finds a marker, prefix + digits + "\x1e", in data. It returns
 // what can be shown: everything before the marker when it is there
