@@ -301,105 +301,21 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	if h.options != nil {
 		h.options(&opts)
 	}
-	cfg := parser.Config{Format: opts.Format, Prompts: opts.Prompts}
-
-	// Parse everything first: a root step without root stops the whole
-	// run before any command runs. An unreadable document (or a typo in a
-	// directive) is reported in its place in the report, and the others
-	// still run. A document named twice is replayed once: the reporters
-	// know a document by its path, so two replays of it in parallel
-	// would mix.
-	targets := expandArgs(files)
-	sels := map[*target]func(*parser.Step) bool{}
-	for _, t := range targets {
-		if t.err != nil {
-			continue
-		}
-		t.doc, t.err = parseArticle(t.path, cfg, f.maxSize)
-		if t.err != nil {
-			continue
-		}
-		if len(t.doc.Sessions) == 0 {
-			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
-		}
-		sel, err := t.selector(f.runRE)
-		if err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			return exitUsage
-		}
-		sels[t] = sel
-	}
-	if f.runRE != nil {
-		kept, any := targets[:0:0], false
-		for _, t := range targets {
-			if t.doc == nil || countSelected(t.doc, sels[t]) > 0 {
-				kept = append(kept, t)
-				any = any || t.doc != nil
-			}
-		}
-		if !any {
-			fmt.Fprintf(stderr, "wordish: --run %q selects no step (names are FILE/L<line>_<command>, as wordish list shows the lines)\n", f.runPattern)
-			return exitUsage
-		}
-		targets = kept
-	}
-	if f.shard.n > 0 {
-		var timing map[string]float64
-		if f.shardTiming != "" {
-			var err error
-			if timing, err = readTiming(f.shardTiming); err != nil {
-				fmt.Fprintf(stderr, "wordish: --shard-timing: %v\n", err)
-				return exitUsage
-			}
-		}
-		shard := shardOf(targets, f.shard.n, timing)
-		kept := targets[:0:0]
-		for i, t := range targets {
-			if shard[i] == f.shard.k-1 {
-				kept = append(kept, t)
-			}
-		}
-		targets = kept
-	}
-	files = make([]string, len(targets))
-	docs := make([]*parser.Document, len(targets))
-	errs := make([]error, len(targets))
-	docOpts := make([]runner.Options, len(targets))
-	status := exitOK
-	total := 0 // steps that will start, for the progress line
-	for i, t := range targets {
-		files[i], docs[i], errs[i] = t.path, t.doc, t.err
-		if t.err != nil {
-			docs[i] = nil
-			status = exitUsage
-			continue
-		}
-		docOpts[i] = opts
-		docOpts[i].Select = sels[t]
-		total += startedSteps(t.doc, sels[t])
-	}
-	ok := true // no root step without root, and the hook's check passed
-	for _, d := range docs {
-		if d == nil {
-			continue
-		}
-		if err := runner.CheckRoot(d); err != nil {
-			fmt.Fprintf(stderr, "wordish: %v\n", err)
-			ok = false
-		}
-		if h.check != nil {
-			if err := h.check(d); err != nil {
-				fmt.Fprintf(stderr, "wordish: %v\n", err)
-				ok = false
-			}
-		}
-	}
+	targets, sels, ok := selectTargets(files, f, parser.Config{Format: opts.Format, Prompts: opts.Prompts}, stderr)
 	if !ok {
+		return exitUsage
+	}
+	p := newReplayPlan(targets, sels, opts)
+	status := exitOK
+	if p.unreadable {
+		status = exitUsage
+	}
+	if !p.check(h.check, stderr) {
 		return exitUsage
 	}
 
 	// Reporters.
-	reps, textOut, closers, err := f.reports.open(files, stdout)
+	reps, textOut, closers, err := f.reports.open(p.files, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return exitUsage
@@ -412,9 +328,9 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 		// The progress line is redrawn with "\r\x1b[K": only for a
 		// terminal that understands it.
 		Progress: term && !f.verbose && os.Getenv("TERM") != "dumb",
-		Total:    total,
+		Total:    p.total,
 	})
-	text.Begin(files)
+	text.Begin(p.files)
 	rep := runner.Reporter(text)
 	if len(reps) > 0 {
 		rep = multiReporter(append([]runner.Reporter{text}, reps...))
@@ -436,32 +352,7 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	stop := watchStop(cancel, stdout, stderr)
 	defer stop.stop()
 
-	// Documents in parallel, started in argument order; the text
-	// reporter keeps each document's output together, in that order.
-	var failed atomic.Bool
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(f.jobs, len(files)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if errs[i] != nil {
-					rep.StartDoc(files[i])
-					rep.EndDoc(&runner.DocResult{Path: files[i], Err: errs[i]})
-					continue
-				}
-				if bad(runner.Run(ctx, docs[i], docOpts[i], rep)) {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	failed := p.replay(ctx, f.jobs, rep, bad)
 
 	text.Finish()
 	for _, c := range closers {
@@ -476,10 +367,156 @@ func replayWith(files []string, f runFlags, h replayHooks, stdout, stderr io.Wri
 	if st := stop.status(); st != 0 {
 		return st
 	}
-	if status == exitOK && failed.Load() {
+	if status == exitOK && failed {
 		status = exitFailed
 	}
 	return status
+}
+
+// selectTargets parses the documents named by files and keeps those the
+// selection (--run, --shard) picks, with each one's step selector. It
+// parses everything first: a root step without root stops the whole run
+// before any command runs. An unreadable document (or a typo in a
+// directive) is kept, to be reported in its place in the report, and the
+// others still run. A document named twice is replayed once: the
+// reporters know a document by its path, so two replays of it in
+// parallel would mix. ok is false on a usage error (said on stderr).
+func selectTargets(files []string, f runFlags, cfg parser.Config, stderr io.Writer) (targets []*target, sels map[*target]func(*parser.Step) bool, ok bool) {
+	targets = expandArgs(files)
+	sels = map[*target]func(*parser.Step) bool{}
+	for _, t := range targets {
+		if t.err != nil {
+			continue
+		}
+		t.doc, t.err = parseArticle(t.path, cfg, f.maxSize)
+		if t.err != nil {
+			continue
+		}
+		if len(t.doc.Sessions) == 0 {
+			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
+		}
+		sel, err := t.selector(f.runRE)
+		if err != nil {
+			fmt.Fprintf(stderr, "wordish: %v\n", err)
+			return nil, nil, false
+		}
+		sels[t] = sel
+	}
+	if f.runRE != nil {
+		kept, any := targets[:0:0], false
+		for _, t := range targets {
+			if t.doc == nil || countSelected(t.doc, sels[t]) > 0 {
+				kept = append(kept, t)
+				any = any || t.doc != nil
+			}
+		}
+		if !any {
+			fmt.Fprintf(stderr, "wordish: --run %q selects no step (names are FILE/L<line>_<command>, as wordish list shows the lines)\n", f.runPattern)
+			return nil, nil, false
+		}
+		targets = kept
+	}
+	if f.shard.n > 0 {
+		var timing map[string]float64
+		if f.shardTiming != "" {
+			var err error
+			if timing, err = readTiming(f.shardTiming); err != nil {
+				fmt.Fprintf(stderr, "wordish: --shard-timing: %v\n", err)
+				return nil, nil, false
+			}
+		}
+		shard := shardOf(targets, f.shard.n, timing)
+		kept := targets[:0:0]
+		for i, t := range targets {
+			if shard[i] == f.shard.k-1 {
+				kept = append(kept, t)
+			}
+		}
+		targets = kept
+	}
+	return targets, sels, true
+}
+
+// replayPlan is what a replay will do, by document in argument order:
+// a parsed document and its options, or the error that makes it
+// unreadable.
+type replayPlan struct {
+	files      []string
+	docs       []*parser.Document // nil for an unreadable one
+	errs       []error
+	opts       []runner.Options
+	total      int  // steps that will start, for the progress line
+	unreadable bool // some document could not be read or parsed
+}
+
+func newReplayPlan(targets []*target, sels map[*target]func(*parser.Step) bool, opts runner.Options) *replayPlan {
+	n := len(targets)
+	p := &replayPlan{files: make([]string, n), docs: make([]*parser.Document, n), errs: make([]error, n), opts: make([]runner.Options, n)}
+	for i, t := range targets {
+		p.files[i], p.errs[i] = t.path, t.err
+		if t.err != nil {
+			p.unreadable = true
+			continue
+		}
+		p.docs[i] = t.doc
+		p.opts[i] = opts
+		p.opts[i].Select = sels[t]
+		p.total += startedSteps(t.doc, sels[t])
+	}
+	return p
+}
+
+// check refuses, before anything runs, a root step without root and
+// whatever the hook's check refuses; each refusal is said on stderr.
+func (p *replayPlan) check(hook func(*parser.Document) error, stderr io.Writer) bool {
+	ok := true
+	for _, d := range p.docs {
+		if d == nil {
+			continue
+		}
+		if err := runner.CheckRoot(d); err != nil {
+			fmt.Fprintf(stderr, "wordish: %v\n", err)
+			ok = false
+		}
+		if hook != nil {
+			if err := hook(d); err != nil {
+				fmt.Fprintf(stderr, "wordish: %v\n", err)
+				ok = false
+			}
+		}
+	}
+	return ok
+}
+
+// replay runs the documents, up to jobs in parallel, started in argument
+// order (the text reporter keeps each document's output together, in
+// that order), and reports whether bad held for one of them.
+func (p *replayPlan) replay(ctx context.Context, jobs int, rep runner.Reporter, bad func(*runner.DocResult) bool) bool {
+	var failed atomic.Bool
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(jobs, len(p.files)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if p.errs[i] != nil {
+					rep.StartDoc(p.files[i])
+					rep.EndDoc(&runner.DocResult{Path: p.files[i], Err: p.errs[i]})
+					continue
+				}
+				if bad(runner.Run(ctx, p.docs[i], p.opts[i], rep)) {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for i := range p.files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return failed.Load()
 }
 
 // multiReporter sends every call to several reporters, one call at a
