@@ -83,6 +83,7 @@ type Options struct {
 	Stderr       bool          `json:"stderr,omitempty"`
 	NormWS       bool          `json:"norm-ws,omitempty"`
 	Regex        bool          `json:"regex,omitempty"`
+	Input        string        `json:"input,omitempty"` // typed to the command (input="TEXT")
 }
 
 // Error is a parse error that names where it happened; it prints as

@@ -11,12 +11,13 @@ import (
 // optSet records which options a directive spelled out, so that a
 // per-command directive overrides only what it names.
 type optSet struct {
-	status, timeout bool
+	status, timeout, input bool
 }
 
 // ParseOptions reads an OPTIONS list: space-separated words from skip,
 // cleanup, status=N|nonzero|any, timeout=DURATION, ignore-output, stderr,
-// norm-ws and regex.
+// norm-ws, regex and input="TEXT" (a Go-quoted string, \n for Enter; it
+// may hold spaces).
 func ParseOptions(s string) (Options, error) {
 	o, _, err := parseOptions(s)
 	return o, err
@@ -25,7 +26,26 @@ func ParseOptions(s string) (Options, error) {
 func parseOptions(s string) (Options, optSet, error) {
 	var o Options
 	var set optSet
-	for _, w := range strings.Fields(s) {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n")
+		if s == "" {
+			break
+		}
+		if rest, ok := strings.CutPrefix(s, "input="); ok {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return Options{}, set, fmt.Errorf(`bad input %q: want a Go-quoted string, like input="yes\n"`, rest)
+			}
+			o.Input, _ = strconv.Unquote(q)
+			set.input = true
+			s = rest[len(q):]
+			continue
+		}
+		w := s
+		if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
+			w = s[:i]
+		}
+		s = s[len(w):]
 		name, val, hasVal := strings.Cut(w, "=")
 		switch {
 		case w == "skip":
@@ -90,6 +110,9 @@ func (o Options) merge(c Options, set optSet) Options {
 	if set.timeout {
 		o.Timeout = c.Timeout
 	}
+	if set.input {
+		o.Input = c.Input
+	}
 	return o
 }
 
@@ -124,6 +147,7 @@ func (o Options) String() string {
 	add(o.Stderr, "stderr")
 	add(o.NormWS, "norm-ws")
 	add(o.Regex, "regex")
+	add(o.Input != "", "input="+strconv.Quote(o.Input))
 	return strings.Join(w, " ")
 }
 
@@ -136,6 +160,7 @@ type jsonOptions struct {
 	Stderr       bool   `json:"stderr"`
 	NormWS       bool   `json:"norm-ws"`
 	Regex        bool   `json:"regex"`
+	Input        string `json:"input,omitempty"`
 }
 
 // MarshalJSON writes every option, so consumers see a fixed set of keys;
@@ -145,6 +170,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 	j := jsonOptions{
 		Skip: o.Skip, Cleanup: o.Cleanup, Status: o.StatusString(),
 		IgnoreOutput: o.IgnoreOutput, Stderr: o.Stderr, NormWS: o.NormWS, Regex: o.Regex,
+		Input: o.Input,
 	}
 	if o.Timeout > 0 {
 		j.Timeout = o.Timeout.String()
@@ -159,7 +185,7 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	n := Options{Skip: j.Skip, Cleanup: j.Cleanup, IgnoreOutput: j.IgnoreOutput,
-		Stderr: j.Stderr, NormWS: j.NormWS, Regex: j.Regex}
+		Stderr: j.Stderr, NormWS: j.NormWS, Regex: j.Regex, Input: j.Input}
 	if j.Status != "" {
 		k, code, err := parseStatus(j.Status)
 		if err != nil {

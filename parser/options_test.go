@@ -20,6 +20,8 @@ func TestParseOptions(t *testing.T) {
 		{"status=3", Options{Status: StatusCode, StatusCode: 3}, "status=3"},
 		{"status=nonzero", Options{Status: StatusNonzero}, "status=nonzero"},
 		{"status=any timeout=90s", Options{Status: StatusAny, Timeout: 90 * time.Second}, "status=any timeout=1m30s"},
+		{`input="John Smith\n42\n" skip`, Options{Skip: true, Input: "John Smith\n42\n"}, `skip input="John Smith\n42\n"`},
+		{"input=`y` regex", Options{Regex: true, Input: "y"}, `regex input="y"`},
 	} {
 		got, err := ParseOptions(c.in)
 		if err != nil || got != c.want {
@@ -40,7 +42,7 @@ func TestParseOptions(t *testing.T) {
 			t.Errorf("JSON %s reads back as %+v, %v", b, un, err)
 		}
 	}
-	for _, bad := range []string{"skipp", "status", "status=256", "status=-1", "status=x", "timeout=0s", "timeout=5", "Skip", "skip=1"} {
+	for _, bad := range []string{"skipp", "status", "status=256", "status=-1", "status=x", "timeout=0s", "timeout=5", "Skip", "skip=1", "input=yes", `input="open`, "input="} {
 		if _, err := ParseOptions(bad); err == nil {
 			t.Errorf("ParseOptions(%q) gave no error", bad)
 		}

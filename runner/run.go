@@ -346,7 +346,7 @@ func (r *docRun) timeoutOf(s *parser.Step) time.Duration {
 
 // command maps a step to what the session runs.
 func command(s *parser.Step) session.Command {
-	c := session.Command{Text: s.Command, Timeout: s.Options.Timeout}
+	c := session.Command{Text: s.Command, Timeout: s.Options.Timeout, Input: s.Options.Input}
 	switch s.Options.Status {
 	case parser.StatusCode:
 		c.Expect, c.Code = session.ExpectCode, s.Options.StatusCode

@@ -25,8 +25,9 @@
 // trap on signal 39 (SIGRTMIN+5), both used by the session.
 //
 // Its environment is wordish's own with TERM=dumb (so no bracketed paste,
-// no colours by default), PWD set, WORDISH_SESSION=<random id> (used to
-// find the session's processes at Close), and without LC_ALL, COLUMNS,
+// no colours by default), PWD set, PAGER=cat, GIT_PAGER=cat, MANPAGER=cat
+// and SYSTEMD_PAGER= (git log, man or systemctl status must not wait for
+// a key; Config.Env may set them), and without LC_ALL, COLUMNS,
 // LINES, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, CDPATH, GLOBIGNORE,
 // PROMPT_COMMAND, PS1-PS4, HISTFILE, TMOUT, OLDPWD, IFS, POSIXLY_CORRECT,
 // BASH_XTRACEFD, COLORTERM, TERMCAP, INPUTRC and exported functions. HOME,
@@ -34,16 +35,26 @@
 //
 // It starts in a fresh temporary directory (Dir), removed at Close unless
 // Config.Keep, or in Config.Workdir (created if missing, never removed).
-// Its file descriptors are 0, 1, 2 only: descriptors that wordish itself
-// inherited without close-on-exec are marked close-on-exec at the first
-// Start.
+// Commands get file descriptors 0, 1, 2 only (lvm, for one, complains of
+// any other): descriptors that wordish itself inherited without
+// close-on-exec are marked close-on-exec at the first Start, and the
+// session's channel is close-on-exec while a batch runs (see below).
 //
 // # Terminals
 //
 // Standard input and output are a pseudo-terminal of 80x24, the shell's
-// controlling terminal; a command reading standard input reads that
-// terminal (nothing is ever typed into it, so such a command waits until
-// its timeout). Standard error is a second pseudo-terminal, so programs see
+// controlling terminal. Input: end of file, as if the user pressed Ctrl-D
+// before each read: end of file characters are typed ahead (64, topped up
+// every 250 ms) when a batch starts, so read, cat, a passwd-style prompt
+// or a REPL get an end of file at once rather than wait for their
+// timeout (and never read anything of the session's). A command with
+// Command.Input starts a batch of its own; its input is typed a line at
+// a time once the command has printed a prompt (output without a final
+// newline, quiet for 20 ms) or been quiet for 150 ms, then an end of file;
+// the terminal echoes it, so the output shows it as a reader sees it
+// ("Name: bob"). A program that puts the terminal in raw mode (less, an
+// editor) reads those characters as keys, and may still wait for its
+// timeout. Standard error is a second pseudo-terminal, so programs see
 // a terminal on all three descriptors yet the two streams stay apart.
 // Output post-processing is off on both (stty -onlcr): the bytes a
 // program writes come back as written, "\n" not turned into "\r\n".
@@ -60,31 +71,72 @@
 // Commands never go through the terminal: no line-length limit, TAB is
 // not completion, control characters are safe. The shell's script is a
 // pipe; for each batch the session writes the batch as a file and sends
-// the shell two short lines: one sources the file, the next prints an end
-// of batch marker. In the file, each command comes as it is (when it
-// parses alone as bash, checked with mvdan.cc/sh; otherwise through eval
-// of a quoted string), at top level, so declare, local, aliases, traps and
-// set options persist exactly as typed at a prompt. After each command the
-// shell writes an end marker with the command's sequence number and status
-// to standard output and to standard error, and returns from the sourced
-// file if the status does not fit the expectation: the Go side never waits
-// for the shell between commands, it only reads the two terminals and
+// the shell two short lines: one sources the file, the next ends the
+// batch. In the file, each command comes as it is (when it parses alone as
+// bash, checked with mvdan.cc/sh; otherwise through eval of a quoted
+// string), at top level, so declare, local, aliases, traps and set
+// options persist exactly as typed at a prompt. After each command the
+// shell calls the session's function __w with the command's status ("$?"),
+// its sequence number and expectation, and a fresh random token
+// ($SRANDOM, drawn after the command ended); __w writes an end marker
+// (\036W SEQ:TOKEN \036) on both terminals and SEQ:STATUS:TOKEN:TIME on
+// the channel, and the batch returns from the sourced file when the status
+// does not fit the expectation: the Go side never waits for the shell
+// between commands, it only reads the terminals and the channel and
 // watches the clock. $? is restored before each command, so "false" then
-// "echo $?" prints 1.
+// "echo $?" prints 1. With bash, one printf writes both markers: the one
+// on standard error is its error message about an invalid number, a line
+// removed whole. Other bash error messages about commands of a batch
+// ("FILE: line N: ...") are rewritten as an interactive bash prints them
+// ("bash: ..."). After a command whose text contains "exec" (which may
+// redirect the shell's own output), the markers are written to the
+// terminals by name, a slower way; after one that may turn on set -x, so
+// are they, with the session's lines kept out of the trace (see Limits).
 //
-// Markers carry a random per-session nonce that is never stored in a
-// shell variable or function (only in the sourced batch text, as \036
-// escapes), so no output can pass for one: output with prompts, marker
-// look-alikes, NUL bytes, invalid UTF-8 or no final newline comes back
-// intact. With bash, one printf writes both markers: the one on standard
-// error is its error message about an invalid number, a line that starts
-// with the batch file's name and is removed whole. Other bash error
-// messages about commands of a batch ("FILE: line N: ...") are rewritten as
-// an interactive bash prints them ("bash: ..."). After a command whose
-// text contains "exec" (which may redirect the shell's own output), the
-// markers are written to the terminals by name, a slower way; after one
-// that may turn on set -x, so are they, with the session's lines kept out
-// of the trace (see Limits).
+// # The channel, and what a document can and cannot do
+//
+// The channel is a Unix socket pair. The kernel tells wordish which
+// process wrote each message (SO_PASSCRED): only the shell's own count.
+// While a batch runs the shell holds its end only where bash saved it for
+// the sourcing ("250>&-": the lowest free descriptor from 10, close-on-
+// exec), so no command inherits it, and a socket cannot be opened again
+// through /proc/PID/fd. A marker on a terminal only delimits a command's
+// output; its status comes from the channel, and its token must be the
+// channel's, else the command is reported as tampering (Result.Tampered),
+// never as passed. Channel messages must come in order, one per command
+// and one per batch: any other (a command calling __w itself, a forged
+// one) stops the batch and makes the command errored. No secret exists
+// before a command ends, in any file, variable, argument or descriptor a
+// command can reach: the batch file and the shell's functions can be read
+// freely.
+//
+// The status check does not depend on anything a document can redefine:
+// __w and the session's other functions are read-only (readonly -f),
+// parsed before any alias existed, do not inherit DEBUG or RETURN traps
+// (unless the document sets functrace, set -T), take the status as an
+// argument rather than from a variable (a DEBUG trap runs before the call,
+// but "$?" is expanded after it with the command's status), call printf as
+// a builtin (a function named printf or echo, [ or test does not matter;
+// builtins disabled with enable -n are enabled again) and test with [[ ]]
+// and case. The call and return are written \__w and \return, so no
+// alias applies; should return not return (a function named return, or
+// enable -n return), an expansion error (${NULL:?} of a read-only empty
+// variable) ends the shell rather than run the next command. The
+// session's variables (the previous status, the stop flag) have random
+// names per session. set -e, set -u, IFS, noclobber, pipefail, nullglob
+// change nothing.
+//
+// What a document can still do, all of which ends in an error, never a
+// pass: override builtin or command themselves (the markers then fail to
+// come: the command times out); exit, exec or kill the shell (Exited);
+// close or redirect the channel's descriptor (the shell ends); replace
+// the INT trap or signal 39's (a timeout then kills the shell); set
+// shopt -s extdebug with a DEBUG trap that skips commands (the markers do
+// not come: timeout); print markers (the channel disagrees: Tampered).
+// A DEBUG trap's own output also lands once more per command, before the
+// marker. A command running as root, or ptrace-ing the shell, can do
+// anything wordish can; so can one that kills its reaper (kill -9 $PPID),
+// after which its processes escape.
 //
 // # Timeouts, interrupts, death
 //
@@ -103,16 +155,20 @@
 // under set -e) is reported with Exited and the shell's status (128+N for
 // a signal); the output written before is kept.
 //
-// # Close
+// # Close, and isolation between sessions
 //
-// Close ends the shell and every process of the session: those in its
-// session, those whose controlling terminal is one of
-// its terminals or that hold one open, those whose environment has its
-// WORDISH_SESSION, and their descendants. It scans /proc and sends SIGKILL
-// until none is left, for at most 3 s. Processes of other sessions (other
-// Session values in the same wordish) are never touched. A daemon that
-// leaves the session, closes the terminals and clears its environment is
-// out of reach.
+// Each session's shell is the child of a reaper of its own: the wordish
+// binary run again (/proc/self/exe), in a process group of its own (Ctrl-C
+// and `timeout` signal wordish, not it), catching SIGINT, SIGTERM, SIGHUP
+// and SIGQUIT, and a child subreaper (PR_SET_CHILD_SUBREAPER): every
+// process the document starts descends from it whatever it does (setsid,
+// a double fork, nohup, disown, env -i, closed terminals), since an
+// orphan goes to the nearest subreaper, not to init. Close, or wordish's
+// death in any way (kill -9 included: the reaper's control pipe closes),
+// makes the reaper SIGKILL its descendants until none is left (at most
+// 3 s), reap them and exit. It works as root and as any other user. A
+// session's cleanup reaches its own processes only: another session's,
+// and wordish's own children being started, are not its descendants.
 //
 // # Memory
 //
@@ -154,6 +210,12 @@
 //     a command that redirects them without the word exec in its text
 //     (say, in a file it sources) hangs until its timeout, after which the
 //     shell is killed.
+//   - With another shell than bash the protocol functions are not
+//     read-only, there is no token ($SRANDOM), and the channel (descriptor
+//     9) is inherited by the commands.
+//   - Output order: Transcript merges the two terminals as their bytes
+//     reach wordish; within a burst written to both at once (microseconds
+//     apart) the order can come out wrong, more so on a loaded machine.
 //   - With a shell other than bash, error messages name the shell's script
 //     ("/dev/fd/3: 1: ...").
 package session

@@ -395,3 +395,16 @@ func TestUpdateRefusesChangedFile(t *testing.T) {
 		t.Errorf("the article is now %q", b)
 	}
 }
+
+// TestInputOption: a command reading its input gets an end of file at
+// once; input="TEXT" types TEXT at its prompt, shown as a reader sees it.
+func TestInputOption(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "input.md")
+	os.WriteFile(doc, []byte("```console\n$ read -r x; echo \"got:[$x]\"\ngot:[]\n$ cat\n$ git --no-pager --version >/dev/null; echo \"$PAGER $GIT_PAGER $MANPAGER [$SYSTEMD_PAGER]\"\ncat cat cat []\n```\n\n"+
+		"<!-- wordish: input=\"John Smith\\n\" -->\n```console\n$ read -r -p 'Name: ' n; echo \"hello $n\"\nName: John Smith\nhello John Smith\n```\n"), 0o644)
+	out, errs, code := runIn(t, dir, "run", "-v", "--timeout", "20s", doc)
+	if code != 0 || !strings.Contains(out, "4 passed") {
+		t.Errorf("exit %d:\n%s%s", code, out, errs)
+	}
+}
