@@ -38,6 +38,7 @@ type Session struct {
 	reaper  *reaper // the shell's parent, killer of its descendants (procs.go)
 	chanFd  int     // marker channel (a socket), non-blocking; see script
 	chanBuf []byte
+	chanOOB []byte
 	ready   bool // the shell's setup is done
 	// Names of the shell variables of the session: per session, so that no
 	// document can count on them.
@@ -485,7 +486,8 @@ func (s *Session) setup() string {
 		// invalid number"), a line removed whole: one printf, no
 		// redirection, writes both.
 		inband := "builtin printf '\\036W%s:%s\\036%.0d' \"$2\" \"$4\" $'\\036W'\"$2:$4\"$'\\036'; "
-		w := inband + bi(strings.Replace(send, " || ", " || { "+reenable+inband+bi(strings.SplitN(send, " || ", 2)[0])+"; } || ", 1)) + check + "; }\n"
+		sendB := strings.SplitN(bi(send), " || ", 2)
+		w := inband + sendB[0] + " || { " + reenable + inband + sendB[0] + "; } || " + sendB[1] + check + "; }\n"
 		// __w writes to the channel's usual place, 10, named literally
 		// (cheaper than expanding $5); __wx to $5.
 		b.WriteString("__wx() { " + w)
@@ -992,7 +994,11 @@ func (b *batchRun) loop() int {
 			b.onTimer(now)
 			continue
 		}
-		ready := s.poll(min(at.Sub(now), eofCheck), true)
+		// The channel wakes the loop only while a marker waits for its
+		// message: the message is written after the markers and usually
+		// reaches wordish first, and one wake-up per step would cost more
+		// than the rest of it.
+		ready := s.poll(min(at.Sub(now), eofCheck), true, b.chanDue())
 		if ready&pollWake != 0 {
 			s.unpoke()
 			if s.intr.Swap(false) && !b.killing {
@@ -1006,6 +1012,9 @@ func (b *batchRun) loop() int {
 			if ready&(1<<st) != 0 {
 				s.readStream(st, b.handle)
 			}
+		}
+		if b.chanDue() {
+			b.readChan()
 		}
 		if i := b.cur[0]; i <= b.last && !b.killing {
 			b.timerAt = b.get(i).start.Add(b.timeout(i))
@@ -1137,10 +1146,11 @@ func (b *batchRun) killTick() {
 // errored, never passed.
 func (b *batchRun) readChan() {
 	s := b.s
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	if s.chanBuf == nil {
 		s.chanBuf = make([]byte, 64<<10)
+		s.chanOOB = make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	}
+	oob := s.chanOOB
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(s.chanFd, s.chanBuf, oob, 0)
 		if n <= 0 || err != nil {
@@ -1264,6 +1274,12 @@ func (b *batchRun) handle(ev event) {
 		b.endTok[st] = ev.token
 		b.settleEnd()
 	}
+}
+
+// chanDue reports whether a marker waits for its channel message.
+func (b *batchRun) chanDue() bool {
+	n := len(b.ch)
+	return b.cur[0] > n || b.cur[1] > n || (b.endSeen[0] || b.endSeen[1]) && b.endMsg == nil
 }
 
 // settle checks command i's markers against its channel message, once
@@ -1396,7 +1412,7 @@ func (b *batchRun) drain() {
 		if d <= 0 {
 			return
 		}
-		ready := s.poll(d, false)
+		ready := s.poll(d, false, true)
 		if ready == 0 {
 			return
 		}
@@ -1504,12 +1520,15 @@ const (
 
 // poll waits up to d for output on the terminals or the channel or, with
 // wake, for poke.
-func (s *Session) poll(d time.Duration, wake bool) int {
+func (s *Session) poll(d time.Duration, wake, ch bool) int {
 	fds := []unix.PollFd{
 		{Fd: int32(s.masters[0]), Events: unix.POLLIN},
 		{Fd: int32(s.masters[1]), Events: unix.POLLIN},
-		{Fd: int32(s.chanFd), Events: unix.POLLIN},
+		{Fd: -1, Events: unix.POLLIN}, // poll skips a negative descriptor
 		{Fd: int32(s.wake), Events: unix.POLLIN},
+	}
+	if ch {
+		fds[2].Fd = int32(s.chanFd)
 	}
 	if !wake {
 		fds = fds[:3]
