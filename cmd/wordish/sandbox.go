@@ -353,7 +353,7 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "check", "install":
 	default:
-		fmt.Fprintf(stderr, "wordish sandbox: unknown command %q\n%s", args[0], sandboxUsage)
+		fmt.Fprintf(stderr, "wordish: sandbox: unknown command %q\n%s", args[0], sandboxUsage)
 		return exitUsage
 	}
 	bs := sandbox.Backends()
@@ -369,7 +369,7 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if len(bs) == 0 {
-		fmt.Fprintln(stderr, "wordish sandbox: no sandbox backend on this platform (User-Mode Linux and qemu need Linux on x86-64)")
+		fmt.Fprintln(stderr, "wordish: sandbox: no sandbox backend on this platform (User-Mode Linux and qemu need Linux on x86-64)")
 		return exitFailed
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -377,9 +377,9 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 	if args[0] == "install" {
 		failed := false
 		for _, b := range bs {
-			fmt.Fprintf(stderr, "wordish sandbox install: %s\n", b.Name())
+			fmt.Fprintf(stderr, "wordish: sandbox install: %s\n", b.Name())
 			if err := b.Prepare(ctx, stderr); err != nil {
-				fmt.Fprintf(stderr, "wordish sandbox install: %s: %v\n", b.Name(), err)
+				fmt.Fprintf(stderr, "wordish: sandbox install: %s: %v\n", b.Name(), err)
 				failed = true
 			}
 			if ctx.Err() != nil {
@@ -418,22 +418,22 @@ func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 func sandboxGuest(stdout, stderr io.Writer) int {
 	path := os.Getenv(guestConfigVar)
 	if path == "" {
-		fmt.Fprintf(stderr, "wordish sandbox guest: %s is not set (this command runs inside the sandbox)\n", guestConfigVar)
+		fmt.Fprintf(stderr, "wordish: sandbox guest: %s is not set (this command runs inside the sandbox)\n", guestConfigVar)
 		return exitUsage
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish sandbox guest: %v\n", err)
+		fmt.Fprintf(stderr, "wordish: sandbox guest: %v\n", err)
 		return exitUsage
 	}
 	var c guestConfig
 	if err := json.Unmarshal(data, &c); err != nil {
-		fmt.Fprintf(stderr, "wordish sandbox guest: %s: %v\n", path, err)
+		fmt.Fprintf(stderr, "wordish: sandbox guest: %s: %v\n", path, err)
 		return exitUsage
 	}
 	f := c.flags()
 	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "wordish sandbox guest: %s: %v\n", path, err)
+		fmt.Fprintf(stderr, "wordish: sandbox guest: %s: %v\n", path, err)
 		return exitUsage
 	}
 	switch c.Command {
@@ -442,6 +442,6 @@ func sandboxGuest(stdout, stderr io.Writer) int {
 	case "update":
 		return replayUpdate(c.Files, f, nil, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "wordish sandbox guest: %s: command %q: want run or update\n", path, c.Command)
+	fmt.Fprintf(stderr, "wordish: sandbox guest: %s: command %q: want run or update\n", path, c.Command)
 	return exitUsage
 }

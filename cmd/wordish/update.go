@@ -51,7 +51,7 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	if f.interactive && f.sandbox != "" && f.sandbox != "host" {
-		fmt.Fprintln(stderr, "wordish update: -i cannot be used with --sandbox")
+		fmt.Fprintln(stderr, "wordish: update: -i cannot be used with --sandbox")
 		return exitUsage
 	}
 	if inSandbox(f) {
@@ -71,7 +71,7 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		status := replayUpdate(files, f, rv.choose, stdout, stderr)
 		if rv.declined > 0 {
 			// Those steps still drift: the articles are not right yet.
-			fmt.Fprintf(stderr, "wordish update: %d drifted step(s) left as they were\n", rv.declined)
+			fmt.Fprintf(stderr, "wordish: update: %d drifted step(s) left as they were\n", rv.declined)
 			if status == exitOK {
 				status = exitFailed
 			}
@@ -133,11 +133,11 @@ func reportUpdates(upd *runner.Updater, files []string, stderr io.Writer) int {
 		return paths[i] < paths[j]
 	})
 	for _, p := range paths {
-		fmt.Fprintf(stderr, "wordish update: %s: rewrote the expected output of %d step(s)\n", p, changed[p])
+		fmt.Fprintf(stderr, "wordish: update: %s: rewrote the expected output of %d step(s)\n", p, changed[p])
 	}
 	status := exitOK
 	for _, err := range upd.Errs() {
-		fmt.Fprintf(stderr, "wordish update: %v\n", err)
+		fmt.Fprintf(stderr, "wordish: update: %v\n", err)
 		status = exitUsage
 	}
 	return status

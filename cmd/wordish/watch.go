@@ -47,7 +47,7 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	if f.sandbox != "" && f.sandbox != "host" {
-		fmt.Fprintln(stderr, "wordish watch: cannot be used with --sandbox")
+		fmt.Fprintln(stderr, "wordish: watch: cannot be used with --sandbox")
 		return exitUsage
 	}
 	if err := needTerminal("watch"); err != nil {
@@ -56,7 +56,7 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		fmt.Fprintf(stderr, "wordish watch: %v\n", err)
+		fmt.Fprintf(stderr, "wordish: watch: %v\n", err)
 		return exitUsage
 	}
 	defer w.Close()
@@ -69,7 +69,7 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 	for i, p := range files {
 		a, err := filepath.Abs(p)
 		if err != nil {
-			fmt.Fprintf(stderr, "wordish watch: %s: %v\n", p, err)
+			fmt.Fprintf(stderr, "wordish: watch: %s: %v\n", p, err)
 			return exitUsage
 		}
 		abs[i] = a
@@ -77,7 +77,7 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 		if d := filepath.Dir(a); !dirs[d] {
 			dirs[d] = true
 			if err := w.Add(d); err != nil {
-				fmt.Fprintf(stderr, "wordish watch: %s: cannot watch its directory: %v\n", p, err)
+				fmt.Fprintf(stderr, "wordish: watch: %s: cannot watch its directory: %v\n", p, err)
 				return exitUsage
 			}
 		}
@@ -132,7 +132,7 @@ func waitChange(w *fsnotify.Watcher, names map[string]bool, sigs <-chan os.Signa
 			}
 		case err, ok := <-w.Errors:
 			if ok {
-				fmt.Fprintf(stderr, "wordish watch: %v\n", err)
+				fmt.Fprintf(stderr, "wordish: watch: %v\n", err)
 			}
 		case <-settle:
 			return changed, nil
