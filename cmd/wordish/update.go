@@ -50,10 +50,6 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return status
 	}
-	if f.interactive && f.sandbox != "" && f.sandbox != "host" {
-		fmt.Fprintln(stderr, "wordish: update: -i cannot be used with --sandbox")
-		return exitUsage
-	}
 	if inSandbox(f) {
 		// The VM sees the host's files through a throwaway overlay; the
 		// documents' directories are shared with it so the rewrite lands.

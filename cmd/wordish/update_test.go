@@ -73,3 +73,19 @@ func TestUpdateCommand(t *testing.T) {
 		t.Errorf("no file: status %d, want 2", st)
 	}
 }
+
+// update -i needs the host's terminal: with --sandbox it is a usage error
+// before any guest boots.
+func TestUpdateInteractiveSandboxRefused(t *testing.T) {
+	doc := filepath.Join(t.TempDir(), "a.md")
+	if err := os.WriteFile(doc, []byte("```console\n$ echo hi\nho\n```\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := wordish(t, "update", "-i", "--sandbox", "vm", doc)
+	if code != exitUsage || !strings.Contains(errOut, "update -i cannot ask from inside the sandbox") {
+		t.Fatalf("exit %d, stderr %q; want exit %d and the reason", code, errOut, exitUsage)
+	}
+	if data, _ := os.ReadFile(doc); string(data) != "```console\n$ echo hi\nho\n```\n" {
+		t.Errorf("the article changed: %q", data)
+	}
+}
