@@ -20,18 +20,18 @@ type Config struct {
 
 // Document is one parsed article.
 type Document struct {
-	Path     string
-	Format   Format
-	Source   []byte     // the file as read (BOM included), so update mode can rewrite it
-	CRLF     bool       // the file uses CRLF line endings
-	Sessions []*Session // code blocks that are shell sessions, in document order
+	Path   string
+	Format Format
+	Source []byte   // the file as read (BOM included), so update mode can rewrite it
+	CRLF   bool     // the file uses CRLF line endings
+	Blocks []*Block // code blocks that are shell sessions, in document order
 	// Config is the configuration it was parsed with (its Format as
 	// given: "" for from the path), so that a rewrite reads it back alike.
 	Config Config
 }
 
-// Session is one code block that holds a shell session.
-type Session struct {
+// Block is one code block that holds a shell session.
+type Block struct {
 	Line    int    // 1-based line of the block's first content line
 	Lang    string // info string / directive language, "" if none
 	Options Options

@@ -21,7 +21,7 @@ func (e *Error) Error() string {
 // Steps returns the steps of all sessions in document order.
 func (d *Document) Steps() []*Step {
 	var steps []*Step
-	for _, s := range d.Sessions {
+	for _, s := range d.Blocks {
 		steps = append(steps, s.Steps...)
 	}
 	return steps
@@ -168,7 +168,7 @@ func (p *parse) addBlock(b *block) error {
 	if line == 0 && len(b.lines) > 0 {
 		line = b.lines[0].num
 	}
-	p.doc.Sessions = append(p.doc.Sessions, &Session{Line: line, Lang: b.lang, Options: b.opts, Steps: steps})
+	p.doc.Blocks = append(p.doc.Blocks, &Block{Line: line, Lang: b.lang, Options: b.opts, Steps: steps})
 	return nil
 }
 

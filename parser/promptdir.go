@@ -123,7 +123,7 @@ func (p *parse) addPromptBlock(b *block, a promptArgs) error {
 		})
 	}
 	if len(steps) > 0 {
-		p.doc.Sessions = append(p.doc.Sessions, &Session{Line: lines[0].num, Lang: lang, Options: b.opts, Steps: steps})
+		p.doc.Blocks = append(p.doc.Blocks, &Block{Line: lines[0].num, Lang: lang, Options: b.opts, Steps: steps})
 	}
 	return nil
 }

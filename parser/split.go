@@ -399,7 +399,7 @@ type command struct {
 	sh    *shell
 	lines []string
 	size  int
-	scan  scanner
+	scan  cmdEndScanner
 	// heredoc is the terminator of an open heredoc: until a line matches
 	// it, the command goes on without asking the parser again, which keeps
 	// long heredocs linear.
@@ -505,12 +505,12 @@ const (
 	scanUnsure // ask the shell parser
 )
 
-// scanner settles the common cases without the shell parser, which
+// cmdEndScanner settles the common cases without the shell parser, which
 // costs far more than the rest of parsing: it follows quotes, escapes and
 // comments, line by line, and leaves to the parser any command with
 // brackets, braces, command substitutions, heredocs or compound-command
 // keywords.
-type scanner struct {
+type cmdEndScanner struct {
 	state  int  // scanPlain, scanSingle or scanDouble
 	last   byte // last byte outside quotes and comments, blanks excluded
 	prev   byte // the byte before last, for "&&" and "||"
@@ -525,14 +525,14 @@ const (
 )
 
 func quickScan(lines []string) scanResult {
-	var sc scanner
+	var sc cmdEndScanner
 	for _, l := range lines {
 		sc.add(l)
 	}
 	return sc.result()
 }
 
-func (sc *scanner) result() scanResult {
+func (sc *cmdEndScanner) result() scanResult {
 	switch {
 	case sc.unsure:
 		return scanUnsure
@@ -542,7 +542,7 @@ func (sc *scanner) result() scanResult {
 	return scanComplete
 }
 
-func (sc *scanner) add(l string) {
+func (sc *cmdEndScanner) add(l string) {
 	if sc.unsure {
 		return
 	}

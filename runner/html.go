@@ -316,7 +316,7 @@ func docParts(d *DocResult) []htmlPart {
 	starts := lineStarts(doc.Source)
 	var sessions []span
 	var steps [][]*htmlStep
-	for _, s := range doc.Sessions {
+	for _, s := range doc.Blocks {
 		if len(s.Steps) == 0 {
 			continue
 		}

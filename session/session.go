@@ -80,7 +80,7 @@ type Session struct {
 	closeErr  error
 
 	// Reading the terminals, by RunBatch only.
-	scan    [2]scanner
+	scan    [2]markerScanner
 	carry   [2][]byte // a marker possibly cut short, held back
 	scratch [2][]byte
 	buf     []byte
@@ -220,8 +220,8 @@ func Start(cfg Config) (*Session, error) {
 	ok = true
 	go s.waitShell()
 	s.buf = make([]byte, 64<<10)
-	s.scan[0] = scanner{mark: []byte(markPrefix)}
-	s.scan[1] = scanner{mark: s.scan[0].mark, wrap: []byte(filepath.Join(s.priv, "s") + ": line ")}
+	s.scan[0] = markerScanner{mark: []byte(markPrefix)}
+	s.scan[1] = markerScanner{mark: s.scan[0].mark, wrap: []byte(filepath.Join(s.priv, "s") + ": line ")}
 	if s.bash {
 		s.scan[1].rewrite = s.errPrefix
 		s.scan[1].key = []byte(s.batchF + ": ")

@@ -48,7 +48,7 @@ const (
 // in bash's error message, a line that starts with the setup script's
 // name: the whole line is the marker. A possible marker cut at the end
 // of a read is held back until the next read.
-type scanner struct {
+type markerScanner struct {
 	mark    []byte // markPrefix
 	wrap    []byte // start of bash's error message line, or nil
 	rewrite *regexp.Regexp
@@ -59,7 +59,7 @@ type scanner struct {
 
 // scan emits data and marker events for data and returns the part to hold
 // back (a marker possibly cut short), which aliases data.
-func (sc *scanner) scan(data []byte, emit func(event) bool) []byte {
+func (sc *markerScanner) scan(data []byte, emit func(event) bool) []byte {
 	out := func(b []byte) {
 		if len(b) == 0 {
 			return
@@ -125,7 +125,7 @@ func (sc *scanner) scan(data []byte, emit func(event) bool) []byte {
 }
 
 // wrapStart is where the error message line that ends b starts, or -1.
-func (sc *scanner) wrapStart(b []byte) int {
+func (sc *markerScanner) wrapStart(b []byte) int {
 	if sc.wrap == nil {
 		return -1
 	}
@@ -139,7 +139,7 @@ func (sc *scanner) wrapStart(b []byte) int {
 
 // wrapHold is where to hold b back from because an error message line
 // carrying a marker may be starting there, or len(b).
-func (sc *scanner) wrapHold(b []byte) int {
+func (sc *markerScanner) wrapHold(b []byte) int {
 	if sc.wrap == nil {
 		return len(b)
 	}

@@ -81,7 +81,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 			status = 2
 			continue
 		}
-		if len(doc.Sessions) == 0 {
+		if len(doc.Blocks) == 0 {
 			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
 		}
 		for _, s := range doc.Steps() {

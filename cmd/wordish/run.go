@@ -392,7 +392,7 @@ func selectTargets(files []string, f runFlags, cfg parser.Config, stderr io.Writ
 		if t.err != nil {
 			continue
 		}
-		if len(t.doc.Sessions) == 0 {
+		if len(t.doc.Blocks) == 0 {
 			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
 		}
 		sel, err := t.selector(f.runRE)
