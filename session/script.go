@@ -1,0 +1,276 @@
+package session
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// quote makes text a single-quoted shell word.
+func quote(text string) string {
+	return "'" + strings.ReplaceAll(text, "'", `'\''`) + "'"
+}
+
+// stopSig is the signal that tells the shell to stop the batch after the
+// command running now (its trap sets the stop variable, checked after each
+// command).
+const stopSig = unix.Signal(39) // SIGRTMIN+5 in glibc's numbering
+
+// markPrefix starts every marker on the terminals; see stream.go.
+const markPrefix = "\x1eW"
+
+// chanFdShell is the shell's descriptor of the marker channel: high, out
+// of the way of the descriptors articles use (bash); other shells address
+// only 0 to 9.
+func (s *Session) chanFdShell() string {
+	if s.bash {
+		return "250"
+	}
+	return "9"
+}
+
+// setup is the shell text run before the first batch, while the shell
+// has no function, alias or trap of a document's yet.
+//
+// After each command the batch calls __w STATUS SEQ EXPECT TOKEN (in slow
+// mode __wp, which writes to the terminals by name): it writes the marker
+// \036W SEQ:TOKEN \036 on both terminals, then SEQ:STATUS:TOKEN:TIME on
+// the channel, and returns whether the status fits EXPECT (z zero, n
+// non-zero, a any, or the code) and no stop was asked for. TOKEN is
+// $SRANDOM, drawn after the command ended: no command can know it in
+// advance. __we STATUS BATCH TOKEN ends a batch the same way. With bash
+// the functions are read-only (readonly -f: no document can redefine
+// them), were parsed before any alias existed, do not inherit DEBUG or
+// RETURN traps, call printf as a builtin (a function named printf is not
+// used) and take the status as an argument, never from a variable: the
+// status they report is the command's. A printf that fails to write on
+// the channel (a disabled builtin, a closed descriptor) ends the shell
+// with ${NULL:?}, an expansion error no document can redefine: the
+// command is then reported as having ended the shell, never as passed.
+func (s *Session) setup() string {
+	S, X, Z := s.vStatus, s.vStop, s.vNull
+	fd := s.chanFdShell()
+	var b strings.Builder
+	// The script's own descriptor was opened anew by the shell (moved
+	// high, close-on-exec); the inherited 3 is closed so that commands
+	// inherit only 0, 1, 2 and the channel. With -m, bash sets up job
+	// control at startup on a copy of its standard error, which is why
+	// that is the main terminal at exec; the standard error terminal comes
+	// as 4 and takes its place. The INT trap keeps the shell alive when a
+	// job is interrupted (bash then aborts the line it runs); signal 39
+	// asks it to stop the batch.
+	b.WriteString("exec 3<&- 2>&4 4>&- " + fd + ">&5 5>&-\ntrap : INT\ntrap " + X + "=1 39\n" +
+		"shopt -s expand_aliases 2>/dev/null\nreadonly " + Z + "=\n")
+	// During a batch the channel is only where bash saved it, close-on-exec
+	// (see RunBatch): its descriptor comes as $5.
+	send := "printf '%s:%s:%s:%s\\n' \"$2\" \"$1\" \"$4\" \"$EPOCHREALTIME\" >&\"$5\" || ${" + Z + ":?}; " + S + "=$1; "
+	// A batch aborted by SIGINT (the shell itself interrupted) leaves the
+	// channel where bash saved it, $4: moved back.
+	sendEnd := "printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" 2>/dev/null >&" + fd + " || { exec " + fd + ">&\"$4\" && " + S + "=$4 && exec {" + S + "}>&- && printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" >&" + fd + "; } || ${" + Z + ":?}; "
+	byName := func(m string) string {
+		return "printf '" + m + "' \"$2\" \"$4\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$4\" >" + s.errTTY + "; "
+	}
+	byNameEnd := func(m string) string {
+		return "printf '" + m + "' \"$2\" \"$3\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$3\" >" + s.errTTY + "; "
+	}
+	// Builtins disabled with enable -n are enabled again when the channel
+	// cannot be written, and the markers written again.
+	reenable := "\\enable builtin printf return 2>/dev/null; "
+	if s.bash {
+		check := "[[ -z ${" + X + "-} ]] && case $3 in (z) [[ $1 == 0 ]];; (n) [[ $1 != 0 ]];; (a) ;; (*) [[ $1 == \"$3\" ]];; esac"
+		bi := func(t string) string { return strings.ReplaceAll(t, "printf ", "builtin printf ") }
+		// The marker on standard error is printf's own error message
+		// about an invalid number ("/dev/fd/3: line N: printf: MARKER:
+		// invalid number"), a line removed whole: one printf, no
+		// redirection, writes both.
+		inband := "builtin printf '\\036W%s:%s\\036%.0d' \"$2\" \"$4\" $'\\036W'\"$2:$4\"$'\\036'; "
+		sendB := strings.SplitN(bi(send), " || ", 2)
+		w := inband + sendB[0] + " || { " + reenable + inband + sendB[0] + "; } || " + sendB[1] + check + "; }\n"
+		// __w writes to the channel's usual place, 10, named literally
+		// (cheaper than expanding $5); __wx to $5.
+		b.WriteString("__wx() { " + w)
+		b.WriteString("__w() { " + strings.ReplaceAll(w, `>&"$5"`, ">&10"))
+		// __wz is __w for the usual expectation, status 0, without the
+		// case: 13 K of the 199 K instructions bash spends per step.
+		b.WriteString("__wz() { " + strings.ReplaceAll(strings.Replace(w, check, "[[ -z ${"+X+"-} && $1 == 0 ]]", 1), `>&"$5"`, ">&10"))
+		b.WriteString("__wp() { " + bi(byName("\\036W%s:%s\\036")) + bi(send) + check + "; }\n")
+		b.WriteString("__we() { builtin printf '\\036WE%s:%s\\036%.0d' \"$2\" \"$3\" $'\\036WE'\"$2:$3\"$'\\036'; " + bi(sendEnd) + "}\n")
+		b.WriteString("__wep() { " + bi(byNameEnd("\\036WE%s:%s\\036")) + bi(sendEnd) + "}\n")
+		b.WriteString("__wst() { \\return \"$1\"; }\nreadonly -f __w __wz __wx __wp __we __wep __wst\n")
+		b.WriteString("builtin printf 'R\\n' >&" + fd + "\n")
+		return b.String()
+	}
+	check := "[ -z \"${" + X + "-}\" ] && case $3 in z) [ \"$1\" = 0 ];; n) [ \"$1\" != 0 ];; a) ;; *) [ \"$1\" = \"$3\" ];; esac"
+	b.WriteString("__w() { printf '\\036W%s:%s\\036' \"$2\" \"$4\"; printf '\\036W%s:%s\\036' \"$2\" \"$4\" >&2; " + send + check + "; }\n")
+	b.WriteString("__wp() { " + byName("\\036W%s:%s\\036") + send + check + "; }\n")
+	b.WriteString("__we() { printf '\\036WE%s:%s\\036' \"$2\" \"$3\"; printf '\\036WE%s:%s\\036' \"$2\" \"$3\" >&2; " + sendEnd + "}\n")
+	b.WriteString("__wep() { " + byNameEnd("\\036WE%s:%s\\036") + sendEnd + "}\n")
+	b.WriteString("__wst() { return \"$1\"; }\n")
+	b.WriteString("printf 'R\\n' >&" + fd + "\n")
+	return b.String()
+}
+
+// script writes the shell text of a batch. For each command: the previous
+// status restored as $? (statically when the expectation of the previous
+// command fixes it), the command evaluated at top level, then the call of
+// __w (see setup) and a return from the sourced file when it says stop.
+// Names are called quoted (\__w, \return) so that no alias applies; should
+// return not return (a function of the document's named return), the
+// expansion error after it ends the shell rather than let the next
+// command run.
+func (s *Session) script(cmds []Command, base int) []byte {
+	b := make([]byte, 0, 32+len(cmds)*96)
+	b = append(b, s.vStop+"=\n"...)
+	prev, known := s.lastStatus, true
+	stopLine := " || { \\return 0; ${" + s.vNull + ":?}; }"
+	chanFd := s.chanFdShell()
+	if s.bash {
+		chanFd = strconv.Itoa(s.savedFd())
+	}
+	for i, c := range cmds {
+		seq := strconv.Itoa(base + i)
+		restore := ""
+		switch {
+		case !known:
+			restore = "\\__wst \"$" + s.vStatus + "\""
+		case prev != 0:
+			restore = "\\__wst " + strconv.Itoa(prev)
+		}
+		if restore != "" {
+			// && keeps a non-zero status from tripping set -e.
+			and := " && ((1))\n"
+			if !s.bash {
+				and = " && :\n"
+			}
+			if s.traced {
+				b = append(b, "{ "+restore+"; } 2>/dev/null && { ((1)); } 2>/dev/null\n"...)
+			} else {
+				b = append(b, restore+and...)
+			}
+		}
+		if s.bash && s.direct(c.Text) {
+			b = append(b, c.Text...)
+		} else {
+			b = append(b, "\\eval "...)
+			b = appendQuoted(b, c.Text)
+		}
+		fn, fd := "\\__w", " "+chanFd
+		switch {
+		case s.slow || s.traced:
+			fn = "\\__wp"
+		case s.bash && chanFd == "10":
+			fd = ""
+			if c.Expect == ExpectZero {
+				fn = "\\__wz"
+			}
+		case s.bash:
+			fn = "\\__wx"
+		}
+		b = append(b, "\n"...)
+		if s.traced {
+			b = append(b, "{ "...)
+		}
+		b = append(b, fn+" \"$?\" "+seq+" "...)
+		switch c.Expect {
+		case ExpectZero:
+			b = append(b, 'z')
+			prev, known = 0, true
+		case ExpectCode:
+			b = strconv.AppendInt(b, int64(c.Code), 10)
+			prev, known = c.Code, true
+		case ExpectNonzero:
+			b = append(b, 'n')
+			known = false
+		default:
+			b = append(b, 'a')
+			known = false
+		}
+		b = append(b, " \"$SRANDOM\""+fd+stopLine...)
+		if s.traced {
+			b = append(b, "; } 2>/dev/null"...)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// tracing matches commands that may turn on set -x.
+var tracing = regexp.MustCompile(`xtrace|(^|[\s;&|({])set\s+([-+][a-zA-Z]+\s+)*-[a-zA-Z]*x`)
+
+// direct reports whether text can go in the batch as it is rather than
+// through eval (which costs bash a second parse): when it parses alone as
+// bash, so that a syntax error cannot spill over the rest of the batch,
+// and has neither a heredoc nor a final backslash that could take in the
+// next line. The shell runs it the same way: at top level, one command
+// after the other, aliases expanded.
+func (s *Session) direct(text string) bool {
+	if plainWords(text) {
+		return true
+	}
+	if d, ok := s.directCache[text]; ok {
+		return d
+	}
+	d := len(text) <= 1<<14 && !strings.Contains(text, "<<") &&
+		!strings.HasSuffix(strings.TrimRight(text, "\n"), "\\")
+	if d {
+		if s.parser == nil {
+			s.parser = syntax.NewParser(syntax.Variant(syntax.LangBash))
+		}
+		_, err := s.parser.Parse(strings.NewReader(text), "")
+		d = err == nil
+	}
+	if len(s.directCache) >= 4096 || s.directCache == nil {
+		s.directCache = map[string]bool{}
+	}
+	s.directCache[text] = d
+	return d
+}
+
+// plainByte marks the bytes a plain command is made of: no quoting,
+// expansion, globbing, redirection, operator, comment or line break.
+var plainByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _./:,+=@%-") {
+		t[c] = true
+	}
+	return t
+}()
+
+// plainWords reports whether text is a simple command of plain words
+// none of which is a reserved word: it always parses alone, so direct
+// need not run the parser (the common case, thousands of times a run).
+func plainWords(text string) bool {
+	if len(text) > 1<<10 {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		if !plainByte[text[i]] {
+			return false
+		}
+	}
+	for w := range strings.FieldsSeq(text) {
+		switch w {
+		case "if", "then", "else", "elif", "fi", "case", "esac", "for", "select",
+			"while", "until", "do", "done", "in", "function", "time", "coproc":
+			return false
+		}
+	}
+	return true
+}
+
+func appendQuoted(b []byte, text string) []byte {
+	b = append(b, '\'')
+	for {
+		i := strings.IndexByte(text, '\'')
+		if i < 0 {
+			break
+		}
+		b = append(b, text[:i]...)
+		b = append(b, `'\''`...)
+		text = text[i+1:]
+	}
+	b = append(b, text...)
+	return append(b, '\'')
+}
