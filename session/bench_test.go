@@ -106,9 +106,13 @@ func BenchmarkRoundTrip(b *testing.B) {
 // ms/start is the median time until Start returns (the shell is forked),
 // ms/ready the median time until that first command has run, the
 // shell's set-up included (the first prompt, as a user would see it).
-// Medians, because a loaded machine gives long tails.
+// Medians, because a loaded machine gives long tails. cpu-ms/session is
+// the mean CPU time of a whole session (Start, the first command, Close),
+// wordish's and its children's (the reaper, the shell): steadier than
+// wall time on a shared machine.
 func BenchmarkStart(b *testing.B) {
 	var start, ready []time.Duration
+	c0 := selfCPU() + childrenCPU()
 	for b.Loop() {
 		t0 := time.Now()
 		s, err := Start(Config{})
@@ -126,6 +130,15 @@ func BenchmarkStart(b *testing.B) {
 	}
 	b.ReportMetric(median(start), "ms/start")
 	b.ReportMetric(median(ready), "ms/ready")
+	b.ReportMetric(float64((selfCPU()+childrenCPU()-c0).Nanoseconds())/float64(len(start))/1e6, "cpu-ms/session")
+}
+
+// childrenCPU is the CPU time of the children waited for so far, and of
+// their own children that they waited for.
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // median in milliseconds.
