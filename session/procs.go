@@ -68,31 +68,33 @@ func readProc(pid int) (procInfo, bool) {
 type reaper struct {
 	proc     *os.Process
 	ctl      *os.File      // closing it makes the reaper kill everything
+	rep      *os.File      // the reaper's report
 	exited   chan struct{} // closed when the shell ended (or the reaper died)
 	status   int           // the shell's status, once exited is closed; -1 unknown
 	finished chan struct{} // closed when the reaper's report ended
 	left     int           // processes the reaper could not kill; -1 unknown
 }
 
-// startReaper starts the reaper, which starts the shell (path, args) with
-// env in dir; files are the shell's descriptors 0 to 5. It returns once
-// the shell is started, with its pid.
-func startReaper(path string, args, env []string, dir string, files [6]*os.File) (*reaper, int, error) {
+// startReaper starts the reaper, which is to start the shell (path,
+// args); files are the shell's descriptors 0 to 5. The reaper's runtime
+// starts meanwhile wordish makes the session's directories: the shell
+// itself starts at startShell.
+func startReaper(path string, args []string, files [6]*os.File) (*reaper, error) {
 	ctlR, ctlW, err := os.Pipe()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	repR, repW, err := os.Pipe()
 	if err != nil {
 		ctlR.Close()
 		ctlW.Close()
-		return nil, 0, err
+		return nil, err
 	}
 	defer ctlR.Close()
 	defer repW.Close()
 	p, err := os.StartProcess("/proc/self/exe", append([]string{subreaper.Arg0, path}, args...), &os.ProcAttr{
-		Dir:   dir,
-		Env:   append([]string{subreaper.RuntimeEnv}, env...),
+		// The shell's environment comes with its directory (startShell).
+		Env:   []string{subreaper.RuntimeEnv},
 		Files: []*os.File{files[0], files[1], files[2], files[3], files[4], files[5], ctlR, repW},
 		// A process group of its own: signals to wordish's group
 		// (Ctrl-C, timeout) are for wordish to handle, not the reaper.
@@ -101,27 +103,34 @@ func startReaper(path string, args, env []string, dir string, files [6]*os.File)
 	if err != nil {
 		ctlW.Close()
 		repR.Close()
-		return nil, 0, fmt.Errorf("reaper: %w", err)
+		return nil, fmt.Errorf("reaper: %w", err)
 	}
-	r := &reaper{proc: p, ctl: ctlW, exited: make(chan struct{}), finished: make(chan struct{}), status: -1, left: -1}
-	rd := bufio.NewReader(repR)
+	return &reaper{proc: p, ctl: ctlW, rep: repR, exited: make(chan struct{}), finished: make(chan struct{}), status: -1, left: -1}, nil
+}
+
+// startShell has the reaper start the shell with env in dir, and returns
+// the shell's pid once it is forked. On error the reaper is gone.
+func (r *reaper) startShell(dir string, env []string) (int, error) {
+	if _, err := r.ctl.Write(subreaper.StartMessage(dir, env)); err != nil {
+		r.abort()
+		return 0, fmt.Errorf("reaper: %w", err)
+	}
+	rd := bufio.NewReader(r.rep)
 	line, err := rd.ReadString('\n')
 	pid := 0
 	if strings.HasPrefix(line, "P") {
 		pid, _ = strconv.Atoi(strings.TrimSpace(line[1:]))
 	}
 	if pid <= 0 {
-		ctlW.Close()
-		repR.Close()
-		p.Wait()
+		r.abort()
 		if strings.HasPrefix(line, "E") {
-			return nil, 0, fmt.Errorf("%s", strings.TrimSpace(line[1:]))
+			return 0, fmt.Errorf("%s", strings.TrimSpace(line[1:]))
 		}
-		return nil, 0, fmt.Errorf("reaper: %q %v", line, err)
+		return 0, fmt.Errorf("reaper: %q %v", line, err)
 	}
 	go func() {
 		defer close(r.finished)
-		defer repR.Close()
+		defer r.rep.Close()
 		exited := false
 		defer func() {
 			if !exited {
@@ -144,7 +153,15 @@ func startReaper(path string, args, env []string, dir string, files [6]*os.File)
 			}
 		}
 	}()
-	return r, pid, nil
+	return pid, nil
+}
+
+// abort ends a reaper whose shell has not started (or failed to): an end
+// of file on its control pipe before the start message makes it exit.
+func (r *reaper) abort() {
+	r.ctl.Close()
+	r.rep.Close()
+	r.proc.Wait()
 }
 
 // close makes the reaper kill every process of the session and waits for
