@@ -203,7 +203,7 @@ func qemuDecideAccel(ctx context.Context, k *qemuKernel) (qemuAccelChoice, bool)
 	if !ok {
 		res = "/dev/kvm did not boot the guest kernel (" + why + ")\n"
 	}
-	qemuWriteFileAtomic(key, []byte(res))
+	writeFileAtomic(key, []byte(res))
 	if ok {
 		return qemuAccelChoice{KVM: true, Reason: "KVM"}, true
 	}
@@ -230,7 +230,7 @@ func qemuProbeKVM(ctx context.Context, k *qemuKernel) (bool, string) {
 		return false, "no sign of life within 5 s"
 	}
 	if err != nil {
-		return false, qemuLastLine(out)
+		return false, lastLine(string(out))
 	}
 	return false, "it stopped early"
 }

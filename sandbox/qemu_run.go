@@ -218,14 +218,14 @@ func qemuMakeSnapshot(ctx context.Context, c qemuConfig, snap string) error {
 	defer cancel()
 	qemuSays := func() string {
 		b, _ := os.ReadFile(filepath.Join(dir, "qemu.log"))
-		return qemuLastLine(b)
+		return lastLine(string(b))
 	}
 	select {
 	case <-l.watch.seen("wordish-qemu: snapshot point"):
 	case <-l.g.exited:
-		return fmt.Errorf("the guest stopped while booting: %s %s", qemuLastLine([]byte(con.String())), qemuSays())
+		return fmt.Errorf("the guest stopped while booting: %s %s", lastLine(con.String()), qemuSays())
 	case <-slow.Done():
-		return fmt.Errorf("%w: it did not boot within 180 s: %s", errSnapshotSlow, qemuLastLine([]byte(con.String())))
+		return fmt.Errorf("%w: it did not boot within 180 s: %s", errSnapshotSlow, lastLine(con.String()))
 	}
 	tmp := snap + ".new"
 	defer os.Remove(tmp)
@@ -460,7 +460,7 @@ func qemuDiagnose(console, qemuLog string) string {
 		}
 	}
 	if what == "" {
-		if l := qemuLastLine([]byte(qemuLog)); l != "" {
+		if l := lastLine(qemuLog); l != "" {
 			what = "qemu said: " + l
 		}
 	}

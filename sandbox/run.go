@@ -283,15 +283,41 @@ func (c *console) last(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// lastLine returns the last non-blank line of s, cut to 120 bytes, for
-// a one-line message.
+// lastLine returns the last non-blank line of s (a command's output, a
+// console), trimmed, for a one-line message.
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n\r\t "), "\n")
-	l := strings.TrimSpace(lines[len(lines)-1])
-	if len(l) > 120 {
-		l = l[:117] + "..."
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// clip cuts s to n bytes, marking the cut.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n-3] + "..."
 	}
-	return l
+	return s
+}
+
+// writeFileAtomic writes data to a temporary file beside name and renames
+// it into place, so a reader never sees half a file.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
 }
 
 // saveConsole writes a guest's console log where it outlives the run

@@ -62,3 +62,19 @@ func TestGuestErrorOneLine(t *testing.T) {
 		t.Errorf("%q", msg)
 	}
 }
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "current")
+	for _, data := range []string{"one\n", "two\n"} {
+		if err := writeFileAtomic(name, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(name); string(got) != data {
+			t.Errorf("got %q, want %q", got, data)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}

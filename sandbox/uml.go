@@ -278,7 +278,7 @@ func umlDiagnose(console string, x xstateInfo, shim bool) string {
 	}
 	if what == "" {
 		what = "the guest reported no exit status"
-		if last := lastLine(console); last != "" {
+		if last := clip(lastLine(console), 120); last != "" {
 			what += " (its console ends: " + last + ")"
 		}
 	}
