@@ -2,7 +2,8 @@
 # Stage 2 of a wordish qemu guest, PID 1 on the new root (the host's /
 # under a tmpfs overlay). The host writes it into the run directory RUN,
 # seen here as /run/vmhost, as RUN/init, with M= (the host path of the
-# kernel's module tree, in the cache) after this first line; beside it
+# kernel's module tree, in the cache) and guest_setup.sh's functions after
+# this first line; beside it
 # (run.go): shares (share N is the 9p tag wN), stage3, tty.
 # It sets the guest up as the UML one is (pseudo file systems, shares,
 # modules, lvm2 without udev), runs stage3 with its stdout and stderr on
@@ -13,38 +14,22 @@
 # A line "stop" on ttyS1 asks for a graceful stop: SIGINT to the command.
 B=/bin/busybox
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-fail() {
-	echo "wordish-qemu init: $*"
-	$B sync
-	$B reboot -f
-}
+P="wordish-qemu init"
+# qemu runs with -no-reboot: a reboot ends it
+off() { $B reboot -f; }
 KV=$($B uname -r)
 O="trans=virtio,version=9p2000.L,msize=512000"
 $B mount -t sysfs sysfs /sys
 # /tmp stays the copy-on-write view of the host's /tmp
-$B mkdir -p /dev/pts /dev/shm /run/lock "/lib/modules/$KV"
-$B mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-$B ln -sf pts/ptmx /dev/ptmx
-$B mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
-$B ln -sf /proc/self/fd /dev/fd
-$B ln -sf /proc/self/fd/0 /dev/stdin
-$B ln -sf /proc/self/fd/1 /dev/stdout
-$B ln -sf /proc/self/fd/2 /dev/stderr
+guest_dev
 n=0
 while IFS= read -r d; do
 	[ -n "$d" ] || continue
 	$B mkdir -p "$d" && $B mount -t 9p -o "$O,cache=none" "w$n" "$d" || fail "share $d"
 	n=$((n + 1))
 done </run/vmhost/shares
-# the kernel's module tree, with busybox as modprobe (no kmod needed)
-$B mount --bind "$M" "/lib/modules/$KV" || fail "module tree $M"
-[ -e /sbin/modprobe ] || $B ln -s /bin/busybox /sbin/modprobe
-$B hostname vm
-$B ln -sf /proc/mounts /etc/mtab 2>/dev/null
-if [ -d /etc/lvm ]; then
-	# lvm2 without udev: libdevmapper creates the /dev nodes itself
-	printf '%s\n' 'activation {' '	udev_sync = 0' '	udev_rules = 0' '}' >/etc/lvm/lvmlocal.conf
-fi
+# the kernel's module tree (the cache's)
+guest_system
 
 # the output ports, by name: their numbers depend on the probe order;
 # the terminals (virtconsole ports) are /dev/hvcN, in the order of their
@@ -77,26 +62,15 @@ $B stty -F /dev/ttyS1 raw -echo 2>/dev/null
 {
 	while IFS= read -r l; do
 		case $l in
-		stop)
-			if [ -s /run/wordish-vm.pid ]; then
-				echo "wordish-qemu init: stop requested, SIGINT to the command"
-				$B kill -INT "$($B cat /run/wordish-vm.pid)"
-			else
-				echo "wordish-qemu init: stop requested before the command started"
-				$B reboot -f
-			fi
-			;;
-		bye) $B reboot -f ;;
+		stop) guest_stop ;;
+		bye) off ;;
 		esac
 	done
 } </dev/ttyS1 &
 
-echo "wordish-qemu init: ready at $($B cut -d' ' -f1 /proc/uptime)s"
+echo "$P: ready at $($B cut -d' ' -f1 /proc/uptime)s"
 /bin/bash /run/vmhost/stage3 </dev/null >&7 2>&8 7>&- 8>&-
-rc=$?
-echo "wordish-qemu init: command exited with status $rc"
-echo $rc >/run/vmhost/status
-$B sync
+guest_status $?
 # A write to a virtio-serial port returns once the data is queued, not
 # once the host has it: megabytes may still be on their way. Each port
 # ends with the run's nonce, and the host says "bye" when it has read
@@ -104,5 +78,5 @@ $B sync
 $B cat /run/vmhost/nonce >&7
 $B cat /run/vmhost/nonce >&8
 $B sleep 30
-echo "wordish-qemu init: the host did not confirm the end of the output"
-$B reboot -f
+echo "$P: the host did not confirm the end of the output"
+off

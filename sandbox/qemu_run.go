@@ -308,10 +308,7 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	}
 	cfg := q.config(k, a, spec.Memory, shares)
 	cfg.RunDir = run
-	// stage 2, with the module tree's path after its first line
-	first, rest, _ := bytes.Cut(qemuInit2, []byte("\n"))
-	init2 := fmt.Sprintf("%s\nM=%s\n%s", first, shellQuote(k.Modules()), rest)
-	if err := os.WriteFile(filepath.Join(run, "init"), []byte(init2), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(run, "init"), guestInit(qemuInit2, "M="+k.Modules()), 0o755); err != nil {
 		return -1, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -18,7 +18,9 @@ package sandbox
 // powering off. A backend adds its own files (its init script).
 
 import (
+	"bytes"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -127,6 +129,27 @@ func newRunDir(spec *Spec) (string, error) {
 		return "", err
 	}
 	return run, nil
+}
+
+//go:embed guest_setup.sh
+var guestSetup []byte
+
+// guestInit returns a guest's init script as the run directory gets it:
+// after its first line (#!...), the assignments vars (NAME=value, the
+// value quoted here) and the functions of guest_setup.sh, which both
+// backends' scripts call.
+func guestInit(script []byte, vars ...string) []byte {
+	first, rest, _ := bytes.Cut(script, []byte("\n"))
+	var b bytes.Buffer
+	b.Write(first)
+	b.WriteString("\n")
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		b.WriteString(k + "=" + shellQuote(v) + "\n")
+	}
+	b.Write(guestSetup)
+	b.Write(rest)
+	return b.Bytes()
 }
 
 // envBase is the command's environment before Spec.Env.

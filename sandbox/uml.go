@@ -169,7 +169,7 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 		return -1, err
 	}
 	defer os.RemoveAll(run)
-	if err := os.WriteFile(filepath.Join(run, "init"), umlInit, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(run, "init"), guestInit(umlInit), 0o755); err != nil {
 		return -1, err
 	}
 

@@ -1,7 +1,8 @@
 #!/bin/busybox sh
 # PID 1 of a wordish sandbox guest (User-Mode Linux). Embedded in the
-# wordish binary (sandbox/uml.go) and written to the run directory RUN, which
-# the kernel gets as: init=RUN/init ... -- RUN
+# wordish binary (sandbox/uml.go) and written, with guest_setup.sh's
+# functions after this line, to the run directory RUN, which the kernel
+# gets as: init=RUN/init ... -- RUN
 #
 # The guest root is the host's own / through hostfs, read-only; this script
 # puts a tmpfs overlay on top of it, pivots into it, loads loop, dm-mod and
@@ -21,11 +22,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 RUN=$1
 KV=$($B uname -r)
 M=/usr/lib/uml/modules/$KV
-fail() {
-	echo "wordish-vm init: $*"
-	$B sync
-	$B poweroff -f
-}
+P="wordish-vm init"
+off() { $B poweroff -f; }
 
 # stage 1: a writable overlay on top of the read-only host root, then pivot
 $B mount -t proc proc /proc
@@ -44,50 +42,30 @@ $B rmdir /.oldroot
 $B mount -t sysfs sysfs /sys
 $B mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
 # /tmp stays the copy-on-write view of the host's /tmp
-$B mkdir -p /dev/pts /dev/shm /run/lock /run/vmhost /lib/modules/$KV
-$B mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-$B ln -sf pts/ptmx /dev/ptmx
-$B mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
-$B ln -sf /proc/self/fd /dev/fd
-$B ln -sf /proc/self/fd/0 /dev/stdin
-$B ln -sf /proc/self/fd/1 /dev/stdout
-$B ln -sf /proc/self/fd/2 /dev/stderr
+$B mkdir -p /run/vmhost
+guest_dev
 $B mount -t hostfs -o "$RUN" none /run/vmhost || fail "hostfs $RUN"
 while IFS= read -r d; do
 	[ -n "$d" ] || continue
 	$B mkdir -p "$d" && $B mount -t hostfs -o "$d" none "$d" || fail "share $d"
 done </run/vmhost/shares
 
-# kernel modules: the UML tree, with busybox as modprobe (no kmod needed)
-$B mount --bind $M /lib/modules/$KV
-[ -e /sbin/modprobe ] || $B ln -s /bin/busybox /sbin/modprobe
+# kernel modules: the UML tree
+guest_system
 for m in loop dm-mod dm-snapshot; do
-	$B modprobe $m || echo "wordish-vm init: modprobe $m failed"
+	$B modprobe $m || echo "$P: modprobe $m failed"
 done
-$B hostname vm
-$B ln -sf /proc/mounts /etc/mtab 2>/dev/null
-if [ -d /etc/lvm ]; then
-	# lvm2 without udev: libdevmapper creates the /dev nodes itself
-	printf '%s\n' 'activation {' '	udev_sync = 0' '	udev_rules = 0' '}' >/etc/lvm/lvmlocal.conf
-fi
 for t in ttyS0 ttyS1 ttyS2; do
 	$B stty -F /dev/$t raw -echo 2>/dev/null
 done
 
-# the stop watcher: a line on ttyS2 asks the command to stop (SIGINT); if
-# the command has not started yet, there is nothing to stop gracefully
+# the stop watcher: a line on ttyS2 asks the command to stop
 {
 	IFS= read -r _ </dev/ttyS2
-	if [ -s /run/wordish-vm.pid ]; then
-		echo "wordish-vm init: stop requested, SIGINT to the command"
-		$B kill -INT "$($B cat /run/wordish-vm.pid)"
-	else
-		echo "wordish-vm init: stop requested before the command started"
-		$B poweroff -f
-	fi
+	guest_stop
 } &
 
-echo "wordish-vm init: ready at $($B cut -d' ' -f1 /proc/uptime)s"
+echo "$P: ready at $($B cut -d' ' -f1 /proc/uptime)s"
 if [ -e /run/vmhost/tty ]; then
 	# the host's output is a terminal: give the command the serial lines
 	/bin/bash /run/vmhost/stage3 </dev/null >/dev/ttyS0 2>/dev/ttyS1
@@ -105,7 +83,5 @@ else
 	{ $B sleep 5; $B kill $c1 $c2 2>/dev/null; } </dev/null >/dev/null 2>&1 &
 	wait $c1 $c2
 fi
-echo "wordish-vm init: command exited with status $rc"
-echo $rc >/run/vmhost/status
-$B sync
-$B poweroff -f
+guest_status $rc
+off
