@@ -177,10 +177,7 @@ func saveChoice(key, name string, probes []Probe) {
 		return
 	}
 	data, _ := json.MarshalIndent(choice{Key: key, Chosen: name, Probes: probes, When: time.Now().UTC().Format(time.RFC3339)}, "", "\t")
-	tmp := path + ".tmp" + fmt.Sprint(os.Getpid())
-	if os.WriteFile(tmp, data, 0o644) == nil {
-		os.Rename(tmp, path)
-	}
+	writeFileAtomic(path, data)
 }
 
 // Choose returns the backend --sandbox vm uses here: the cached choice

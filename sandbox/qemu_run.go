@@ -443,28 +443,13 @@ func qemuResume(ctx context.Context, l *qemuLaunch) string {
 // qemuDiagnose says in a few words what went wrong, from the guest
 // console and qemu's own messages.
 func qemuDiagnose(console, qemuLog string) string {
-	what := ""
-	for _, line := range strings.Split(console, "\n") {
-		line = strings.TrimSpace(line)
-		if i := strings.Index(line, "Kernel panic - not syncing: "); i >= 0 && what == "" {
-			what = "guest kernel panic: " + strings.TrimSpace(line[i+len("Kernel panic - not syncing: "):])
-		}
-		for _, p := range []string{"wordish-qemu init: ", "wordish-qemu initramfs: "} {
-			if strings.HasPrefix(line, p) && what == "" && !strings.Contains(line, "ready at") &&
-				!strings.Contains(line, "stop requested") && !strings.Contains(line, "command exited") {
-				what = "guest init failed: " + strings.TrimPrefix(line, p)
-			}
-		}
+	if what := consoleTrouble(console, "guest kernel panic", "wordish-qemu init: ", "wordish-qemu initramfs: "); what != "" {
+		return what
 	}
-	if what == "" {
-		if l := lastLine(qemuLog); l != "" {
-			what = "qemu said: " + l
-		}
+	if l := lastLine(qemuLog); l != "" {
+		return "qemu said: " + l
 	}
-	if what == "" {
-		what = "the guest reported no exit status"
-	}
-	return what
+	return "the guest reported no exit status"
 }
 
 // qemuReadLines returns the non-empty lines of a file.

@@ -19,9 +19,7 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -270,57 +268,6 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// console keeps the end of a guest's console, for error messages and the
-// saved log; safe for one writer and readers.
-type console struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
-}
-
-func newConsole() *console { return &console{max: 256 << 10} }
-
-func (c *console) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf = append(c.buf, p...)
-	if len(c.buf) > c.max {
-		c.buf = append(c.buf[:0], c.buf[len(c.buf)-c.max:]...)
-	}
-	return len(p), nil
-}
-
-// String returns what was kept.
-func (c *console) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return string(c.buf)
-}
-
-// last returns the last n lines.
-func (c *console) last(n int) string {
-	lines := strings.Split(strings.TrimRight(c.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// lastLine returns the last non-blank line of s (a command's output, a
-// console), trimmed, for a one-line message.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n\r\t "), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// clip cuts s to n bytes, marking the cut.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n-3] + "..."
-	}
-	return s
-}
-
 // writeFileAtomic writes data to a temporary file beside name and renames
 // it into place, so a reader never sees half a file.
 func writeFileAtomic(name string, data []byte) error {
@@ -341,16 +288,6 @@ func writeFileAtomic(name string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), name)
-}
-
-// saveConsole writes a guest's console log where it outlives the run
-// (os.TempDir(), not the run directory) and returns its path.
-func saveConsole(backend, text string) (string, error) {
-	var r [4]byte
-	rand.Read(r[:])
-	name := fmt.Sprintf("wordish-%s-console-%s-%s.log", backend, time.Now().Format("20060102-150405"), hex.EncodeToString(r[:]))
-	path := filepath.Join(os.TempDir(), name)
-	return path, os.WriteFile(path, []byte(text), 0o644)
 }
 
 // missingPackages returns those of pkgs that dpkg does not list as
@@ -452,10 +389,6 @@ func withoutVar(env []string, k string) []string {
 	return out
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
 // lockedWriter serialises writes from the goroutines that share a writer.
 type lockedWriter struct {
 	mu sync.Mutex
@@ -466,37 +399,4 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// GuestError is a guest that ended without an exit status. Its message is
-// one line a person can act on: the backend, what happened, what to try,
-// and where the whole console was saved.
-type GuestError struct {
-	Backend string // "uml", "qemu"
-	What    string // e.g. "UML kernel panic: ptrace set fp regs failed (...)"
-	Log     string // the saved console log; "" if it could not be saved
-}
-
-func (e *GuestError) Error() string {
-	var try []string
-	for _, b := range Backends() {
-		if b.Name() != e.Backend {
-			try = append(try, "--sandbox "+b.Name())
-		}
-	}
-	try = append(try, "wordish sandbox check")
-	msg := fmt.Sprintf("%s: %s; try %s", e.Backend, e.What, strings.Join(try, " or "))
-	if e.Log != "" {
-		msg += "; full console log: " + e.Log
-	}
-	return msg
-}
-
-// guestFailed saves a failed guest's console and returns its GuestError.
-func guestFailed(backend, what, consoleText string) error {
-	e := &GuestError{Backend: backend, What: what}
-	if path, err := saveConsole(backend, consoleText); err == nil {
-		e.Log = path
-	}
-	return e
 }

@@ -258,29 +258,19 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 
 // umlDiagnose says in a few words what a UML console shows went wrong.
 func umlDiagnose(console string, x xstateInfo, shim bool) string {
-	var what string
-	for _, line := range strings.Split(console, "\n") {
-		line = strings.TrimSpace(line)
-		if i := strings.Index(line, "Kernel panic - not syncing: "); i >= 0 && what == "" {
-			what = "UML kernel panic: " + strings.TrimSpace(line[i+len("Kernel panic - not syncing: "):])
+	if strings.Contains(console, "ptrace set fp regs failed") {
+		what := "UML kernel panic: ptrace set fp regs failed (host " + x.describe(shim) + ")"
+		if !shim {
+			what += "; " + shimKnob + "=1 forces the padding shim"
 		}
-		if strings.Contains(line, "ptrace set fp regs failed") {
-			what = "UML kernel panic: ptrace set fp regs failed (host " + x.describe(shim) + ")"
-			if !shim {
-				what += "; " + shimKnob + "=1 forces the padding shim"
-			}
-			return what
-		}
-		if strings.HasPrefix(line, "wordish-vm init: ") && what == "" && !strings.Contains(line, "ready at") &&
-			!strings.Contains(line, "stop requested") && !strings.Contains(line, "command exited") {
-			what = "guest init failed: " + strings.TrimPrefix(line, "wordish-vm init: ")
-		}
+		return what
 	}
-	if what == "" {
-		what = "the guest reported no exit status"
-		if last := clip(lastLine(console), 120); last != "" {
-			what += " (its console ends: " + last + ")"
-		}
+	if what := consoleTrouble(console, "UML kernel panic", "wordish-vm init: "); what != "" {
+		return what
+	}
+	what := "the guest reported no exit status"
+	if last := clip(lastLine(console), 120); last != "" {
+		what += " (its console ends: " + last + ")"
 	}
 	return what
 }
