@@ -59,6 +59,9 @@ const qemuBinary = "qemu-system-x86_64"
 // busybox for the initramfs (and depmod), xz to extract the vmlinux.
 var qemuPackages = []string{"qemu-system-x86", "busybox-static", "xz-utils"}
 
+// qemuNeedsRoot says why the backend needs root.
+const qemuNeedsRoot = "needs root (its 9p server reads the host's / as the calling user)"
+
 // qemuSlots is the number of share slots a guest always has: a saved
 // guest fits only a run with the same devices, so runs with more shares
 // boot instead of resuming.
@@ -95,7 +98,7 @@ type qemuAccelChoice struct {
 
 func (q *qemuBackend) Check(ctx context.Context) Status {
 	if os.Geteuid() != 0 {
-		return Status{Reason: "needs root (its 9p server reads the host's / as the calling user)"}
+		return Status{Reason: qemuNeedsRoot}
 	}
 	if m := q.Missing(); len(m) > 0 {
 		return Status{Reason: "not installed: apt-get install " + strings.Join(m, " ") + " (or wordish sandbox install)"}
@@ -127,7 +130,7 @@ func (q *qemuBackend) Prepare(ctx context.Context, w io.Writer) error {
 		w = io.Discard
 	}
 	if os.Geteuid() != 0 {
-		return errors.New("qemu: must run as root (its 9p server reads the host's / as the calling user)")
+		return errors.New("qemu: " + qemuNeedsRoot)
 	}
 	if m := q.Missing(); len(m) > 0 {
 		if err := Install(m, w); err != nil {

@@ -25,16 +25,14 @@ import (
 
 // qemuLaunch is one qemu process under the guardian, with its pipes.
 type qemuLaunch struct {
-	g      *guarded
-	ctl    *os.File   // writes to the guest's ttyS1
-	mon    *os.File   // the HMP monitor's input, for a guest being saved
-	watch  *qemuWatch // the console's lines, as they come
-	args   []string   // qemu's command line, for the log
-	outW   *os.File   // the stdout/stderr write ends this process holds
-	errW   *os.File   // until the launch is over
-	fifos  []*os.File // this process's ends of the FIFOs
-	outRs  []*os.File // read ends being copied
-	copies sync.WaitGroup
+	g     *guarded
+	ctl   *os.File   // writes to the guest's ttyS1
+	mon   *os.File   // the HMP monitor's input, for a guest being saved
+	watch *qemuWatch // the console's lines, as they come
+	args  []string   // qemu's command line, for the log
+	outW  *os.File   // the stdout/stderr write ends this process holds
+	errW  *os.File   // until the launch is over
+	fifos []*os.File // this process's ends of the FIFOs
 }
 
 // qemuStartLaunch starts qemu for c, in c.RunDir: its console goes to
@@ -86,38 +84,30 @@ func qemuStartLaunch(c qemuConfig, con, stdout, stderr io.Writer, monitor bool, 
 		return nil, err
 	}
 	defer log.Close()
-	var pipes [3][2]*os.File
-	for i := range pipes {
-		r, w, err := os.Pipe()
-		if err != nil {
-			for _, p := range pipes[:i] {
-				p[0].Close()
-				p[1].Close()
-			}
-			l.close()
-			return nil, err
-		}
-		pipes[i] = [2]*os.File{r, w}
+	var p pipes
+	conR, conW := p.pipe()
+	outR, outW := p.pipe()
+	errR, errW := p.pipe()
+	if p.err != nil {
+		p.close()
+		l.close()
+		return nil, p.err
 	}
 	// fds 3, 4, 5 in qemu: qemuFdConsole, qemuFdStdout, qemuFdStderr
-	g, err := startGuarded(c.RunDir, l.args, os.Environ(), log, log, []*os.File{pipes[0][1], pipes[1][1], pipes[2][1]})
-	pipes[0][1].Close()
+	g, err := startGuarded(c.RunDir, l.args, os.Environ(), log, log, []*os.File{conW, outW, errW})
+	p.closeNow(conW)
 	if err != nil {
-		for _, p := range pipes {
-			p[0].Close()
-		}
-		pipes[1][1].Close()
-		pipes[2][1].Close()
+		p.close()
 		l.close()
 		return nil, fmt.Errorf("qemu: %w", err)
 	}
 	l.g = g
 	// this process keeps the output pipes' write ends until the launch is
-	// over, so the copies do not end early
-	l.outW, l.errW = pipes[1][1], pipes[2][1]
-	g.copy(io.MultiWriter(con, l.watch), pipes[0][0])
-	g.copy(stdout, pipes[1][0])
-	g.copy(stderr, pipes[2][0])
+	// over, so the copies do not end early; the read ends are the copies'
+	l.outW, l.errW = outW, errW
+	g.copy(io.MultiWriter(con, l.watch), conR)
+	g.copy(stdout, outR)
+	g.copy(stderr, errR)
 	return l, nil
 }
 
@@ -260,30 +250,9 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 	if err := checkSpec(&spec); err != nil {
 		return -1, err
 	}
-	if os.Geteuid() != 0 {
-		return -1, errors.New("qemu: needs root (its 9p server reads the host's / as the calling user)")
-	}
-	if m := q.Missing(); len(m) > 0 {
-		if !spec.Install {
-			return -1, fmt.Errorf("qemu: needs Debian packages that are not installed; run: apt-get install %s (or wordish sandbox install)", strings.Join(m, " "))
-		}
-		if err := Install(m, spec.Stderr); err != nil {
-			return -1, fmt.Errorf("qemu: %w", err)
-		}
-	}
-	k, err := qemuLoadKernel(ctx)
-	if errors.Is(err, errNoKernel) {
-		if !spec.Install {
-			return -1, fmt.Errorf("qemu: the guest kernel is not in the cache (%s) yet; run: wordish sandbox install", qemuCacheDir())
-		}
-		k, err = qemuEnsureKernel(ctx, spec.Stderr)
-	}
+	k, a, err := q.ready(ctx, &spec)
 	if err != nil {
 		return -1, err
-	}
-	a := q.chooseAccel(ctx, k)
-	if err := os.MkdirAll(filepath.Join(qemuCacheDir(), "empty"), 0o755); err != nil {
-		return -1, fmt.Errorf("qemu: cache: %w", err)
 	}
 	// The saved guest comes first (it depends on the number of shares,
 	// not on their paths), before there is a run directory to leave
@@ -302,83 +271,138 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 		return -1, err
 	}
 	defer os.RemoveAll(run)
-	shares, err := qemuReadLines(filepath.Join(run, "shares"))
+	r := &qemuRun{spec: &spec, run: run, snap: snap, con: newConsole()}
+	if err := r.setup(q.config(k, a, spec.Memory, nil), k); err != nil {
+		return -1, err
+	}
+	ctx, cancel, err := runContext(ctx, &spec)
 	if err != nil {
 		return -1, err
 	}
-	cfg := q.config(k, a, spec.Memory, shares)
-	cfg.RunDir = run
-	if err := os.WriteFile(filepath.Join(run, "init"), guestInit(qemuInit2, "M="+k.Modules()), 0o755); err != nil {
+	defer cancel()
+	defer r.stdout.flush()
+	defer r.stderr.flush()
+
+	start := time.Now()
+	if err := r.start(ctx); err != nil {
 		return -1, err
 	}
-	if err := ctx.Err(); err != nil {
-		return -1, fmt.Errorf("%w: %w", ErrStopped, err)
+	stopped, qemuLog := r.wait(ctx)
+	if spec.Verbose {
+		fmt.Fprintf(spec.Stderr, "%s (%s, %s)\n", timingLine("qemu", run, start, time.Now()), r.mode, a.Reason)
 	}
-	if spec.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, spec.Timeout)
-		defer cancel()
-	}
+	return outcome("qemu", run, &spec, stopped, func() error {
+		text := r.con.String() + "\n=== qemu's messages\n" + qemuLog
+		return guestFailed("qemu", qemuDiagnose(r.con.String(), qemuLog), text)
+	})
+}
 
-	// the end of each output stream, which the guest marks (qemuEndWriter)
+// ready makes sure the backend can run spec here (installing what is
+// missing if spec.Install) and returns the kernel and the accelerator.
+func (q *qemuBackend) ready(ctx context.Context, spec *Spec) (*qemuKernel, qemuAccelChoice, error) {
+	var a qemuAccelChoice
+	if os.Geteuid() != 0 {
+		return nil, a, errors.New("qemu: " + qemuNeedsRoot)
+	}
+	if err := needPackages(q.Missing(), spec.Install, spec.Stderr); err != nil {
+		return nil, a, fmt.Errorf("qemu: %w", err)
+	}
+	k, err := qemuLoadKernel(ctx)
+	if errors.Is(err, errNoKernel) {
+		if !spec.Install {
+			return nil, a, fmt.Errorf("qemu: the guest kernel is not in the cache (%s) yet; run: wordish sandbox install", qemuCacheDir())
+		}
+		k, err = qemuEnsureKernel(ctx, spec.Stderr)
+	}
+	if err != nil {
+		return nil, a, err
+	}
+	a = q.chooseAccel(ctx, k)
+	if err := os.MkdirAll(filepath.Join(qemuCacheDir(), "empty"), 0o755); err != nil {
+		return nil, a, fmt.Errorf("qemu: cache: %w", err)
+	}
+	return k, a, nil
+}
+
+// qemuRun is the state of one Run once its run directory exists.
+type qemuRun struct {
+	spec           *Spec
+	run            string         // the run directory
+	snap           string         // the saved guest to resume; "" to boot
+	cfg            qemuConfig     // this run's qemu settings
+	con            *console       // the guest console, kept
+	stdout, stderr *qemuEndWriter // the command's output, up to the nonce
+	l              *qemuLaunch    // the qemu process; nil when none
+	mode           string         // "resumed" or "booted", for Verbose
+}
+
+// setup writes the run's own files (stage 2 of the guest's init, the
+// nonce that ends each output stream) and makes cfg this run's.
+func (r *qemuRun) setup(cfg qemuConfig, k *qemuKernel) error {
+	shares, err := qemuReadLines(filepath.Join(r.run, "shares"))
+	if err != nil {
+		return err
+	}
+	cfg.Shares, cfg.RunDir = shares, r.run
+	r.cfg = cfg
+	if err := os.WriteFile(filepath.Join(r.run, "init"), guestInit(qemuInit2, "M="+k.Modules()), 0o755); err != nil {
+		return err
+	}
+	// a NUL byte first: text does not end with one (see qemuEndWriter)
 	nonce := make([]byte, 16)
 	rand.Read(nonce[1:])
-	if err := os.WriteFile(filepath.Join(run, "nonce"), nonce, 0o644); err != nil {
-		return -1, err
+	if err := os.WriteFile(filepath.Join(r.run, "nonce"), nonce, 0o644); err != nil {
+		return err
 	}
-	stdout, stderr := newQemuEndWriter(spec.Stdout, nonce), newQemuEndWriter(spec.Stderr, nonce)
-	defer stdout.flush()
-	defer stderr.flush()
+	r.stdout, r.stderr = newQemuEndWriter(r.spec.Stdout, nonce), newQemuEndWriter(r.spec.Stderr, nonce)
+	return nil
+}
 
-	con := newConsole()
-	var conOut io.Writer = con
-	if spec.Verbose {
-		conOut = io.MultiWriter(con, spec.Stderr)
-	}
-	start := time.Now()
-	var l *qemuLaunch
-	defer func() {
-		if l != nil {
-			l.end()
-		}
-	}()
-	mode := "booted"
-	if snap != "" {
-		mode = "resumed"
-		rc := cfg
+// start resumes the saved guest, or boots one when there is none or it
+// does not resume (nothing of the command ran then).
+func (r *qemuRun) start(ctx context.Context) error {
+	out := consoleSink(r.con, r.spec)
+	var err error
+	if r.snap != "" {
+		rc := r.cfg
 		rc.Snap = true
-		if l, err = qemuStartLaunch(rc, conOut, stdout, stderr, false, "-incoming", "exec:cat "+shellQuote(snap)); err != nil {
-			return -1, err
+		if r.l, err = qemuStartLaunch(rc, out, r.stdout, r.stderr, false, "-incoming", "exec:cat "+shellQuote(r.snap)); err != nil {
+			return err
 		}
+		r.mode = "resumed"
 		now := time.Now()
-		os.Chtimes(snap, now, now) // in use: not pruned
-		if why := qemuResume(ctx, l); why != "" && ctx.Err() == nil {
-			// nothing of the command ran: a fresh boot replaces it
-			l.end()
-			l = nil
-			os.Remove(snap)
-			fmt.Fprintf(spec.Stderr, "wordish: qemu: guest did not resume (%s); deleted the saved guest, booting instead\n", why)
-			fmt.Fprintf(con, "\n=== wordish: qemu: guest did not resume (%s); booting\n", why)
-			mode = "booted"
+		os.Chtimes(r.snap, now, now) // in use: not pruned
+		why := qemuResume(ctx, r.l)
+		if why == "" || ctx.Err() != nil {
+			return nil
 		}
+		r.l.end()
+		os.Remove(r.snap)
+		fmt.Fprintf(r.spec.Stderr, "wordish: qemu: guest did not resume (%s); deleted the saved guest, booting instead\n", why)
+		fmt.Fprintf(r.con, "\n=== wordish: qemu: guest did not resume (%s); booting\n", why)
 	}
-	if l == nil {
-		cfg.Snap = false
-		if l, err = qemuStartLaunch(cfg, conOut, stdout, stderr, false); err != nil {
-			return -1, err
-		}
+	r.mode = "booted"
+	r.cfg.Snap = false
+	r.l, err = qemuStartLaunch(r.cfg, out, r.stdout, r.stderr, false)
+	if err != nil {
+		r.l = nil
 	}
-	var log io.Writer
-	if spec.Verbose {
-		log = spec.Stderr
-	}
+	return err
+}
+
+// wait lets the guest run until it ends or ctx is done (see supervise),
+// and then makes sure qemu is gone. It returns ctx's error if ctx stopped
+// the run, and qemu's own messages.
+func (r *qemuRun) wait(ctx context.Context) (stopped error, qemuLog string) {
+	l := r.l
+	defer l.end()
 	// the launch's write ends go now: qemu has its own
 	l.outW.Close()
 	l.errW.Close()
 	l.outW, l.errW = nil, nil
 	// once both streams are complete, the guest may go
 	go func(ctl *os.File, exited <-chan struct{}) {
-		for _, e := range []*qemuEndWriter{stdout, stderr} {
+		for _, e := range []*qemuEndWriter{r.stdout, r.stderr} {
 			select {
 			case <-e.seen:
 			case <-exited:
@@ -387,27 +411,9 @@ func (q *qemuBackend) Run(ctx context.Context, spec Spec) (status int, err error
 		}
 		ctl.Write([]byte("bye\n"))
 	}(l.ctl, l.g.exited)
-	stopped := l.g.supervise(ctx, spec.Grace, func() { l.ctl.Write([]byte("stop\n")) }, log, "qemu")
-	qemuLog, _ := os.ReadFile(filepath.Join(run, "qemu.log"))
-	l.end()
-	l = nil
-	if spec.Verbose {
-		fmt.Fprintf(spec.Stderr, "%s (%s, %s)\n", timingLine("qemu", run, start, time.Now()), mode, a.Reason)
-	}
-
-	status = readStatus(run)
-	cerr := collectOutputs(run, spec.Outputs)
-	if stopped {
-		return status, fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
-	}
-	if status < 0 {
-		text := con.String() + "\n=== qemu's messages\n" + string(qemuLog)
-		return -1, guestFailed("qemu", qemuDiagnose(con.String(), string(qemuLog)), text)
-	}
-	if cerr != nil {
-		return status, fmt.Errorf("qemu: copying the sandbox's output files: %w", cerr)
-	}
-	return status, nil
+	stopped = l.g.supervise(ctx, r.spec.Grace, func() { l.ctl.Write([]byte("stop\n")) }, r.spec.verboseLog(), "qemu")
+	log, _ := os.ReadFile(filepath.Join(r.run, "qemu.log"))
+	return stopped, string(log)
 }
 
 // qemuResume sends the go line until the guest says it resumed; it

@@ -19,6 +19,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -198,6 +199,67 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// runContext returns ctx limited to spec.Timeout, or an error wrapping
+// ErrStopped if ctx is done already, before anything started.
+func runContext(ctx context.Context, spec *Spec) (context.Context, context.CancelFunc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrStopped, err)
+	}
+	if spec.Timeout > 0 {
+		ctx, cancel := context.WithTimeout(ctx, spec.Timeout)
+		return ctx, cancel, nil
+	}
+	return ctx, func() {}, nil
+}
+
+// needPackages installs the missing Debian packages (messages on w) if
+// install is set, else says what to run.
+func needPackages(missing []string, install bool, w io.Writer) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	if !install {
+		return fmt.Errorf("needs Debian packages that are not installed; run: apt-get install %s (or wordish sandbox install)",
+			strings.Join(missing, " "))
+	}
+	return Install(missing, w)
+}
+
+// verboseLog is where a run's notes go: spec.Stderr with Verbose, else nil.
+func (spec *Spec) verboseLog() io.Writer {
+	if spec.Verbose {
+		return spec.Stderr
+	}
+	return nil
+}
+
+// consoleSink is where a guest's console goes: con, and with Verbose
+// spec.Stderr too.
+func consoleSink(con *console, spec *Spec) io.Writer {
+	if spec.Verbose {
+		return io.MultiWriter(con, spec.Stderr)
+	}
+	return con
+}
+
+// outcome is Run's answer once the guest is gone: the exit status the
+// guest wrote, with an error wrapping ErrStopped and stopped when the run
+// was stopped, failed's when the guest wrote no status, or one saying
+// that the output files could not be copied.
+func outcome(backend, run string, spec *Spec, stopped error, failed func() error) (int, error) {
+	status := readStatus(run)
+	cerr := collectOutputs(run, spec.Outputs)
+	switch {
+	case stopped != nil:
+		return status, fmt.Errorf("%w: %w", ErrStopped, stopped)
+	case status < 0:
+		return -1, failed()
+	case cerr != nil:
+		return status, fmt.Errorf("%s: copying the sandbox's output files: %w", backend, cerr)
+	}
+	return status, nil
 }
 
 // readStatus returns the exit status the guest wrote in run, or -1.

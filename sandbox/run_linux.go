@@ -97,6 +97,44 @@ func startGuarded(run string, argv, env []string, stdout, stderr *os.File, extra
 	return g, nil
 }
 
+// pipes makes the pipes of one run and closes, at the end, the ends that
+// were not closed already; the first error is kept in err.
+type pipes struct {
+	open map[*os.File]bool
+	err  error
+}
+
+func (p *pipes) pipe() (r, w *os.File) {
+	if p.err != nil {
+		return nil, nil
+	}
+	r, w, p.err = os.Pipe()
+	if p.err == nil {
+		if p.open == nil {
+			p.open = map[*os.File]bool{}
+		}
+		p.open[r], p.open[w] = true, true
+	}
+	return r, w
+}
+
+// closeNow closes fs, ends that this process no longer needs.
+func (p *pipes) closeNow(fs ...*os.File) {
+	for _, f := range fs {
+		if p.open[f] {
+			f.Close()
+			delete(p.open, f)
+		}
+	}
+}
+
+func (p *pipes) close() {
+	for f := range p.open {
+		f.Close()
+	}
+	p.open = nil
+}
+
 // copy copies r to w until r ends; wait waits for every copy.
 func (g *guarded) copy(w io.Writer, r *os.File) {
 	g.reads = append(g.reads, r)
@@ -120,12 +158,12 @@ func (g *guarded) terminate(d time.Duration) {
 // supervise waits for the program to end, or for ctx: then it calls
 // stop (the backend's graceful stop request), waits up to grace (none if
 // the command has not started: there is nothing to clean up), terminates
-// the program, and after 5 s more kills it. It reports whether ctx
-// stopped the run.
-func (g *guarded) supervise(ctx context.Context, grace time.Duration, stop func(), log io.Writer, backend string) bool {
+// the program, and after 5 s more kills it. It returns ctx's error if
+// ctx stopped the run, else nil.
+func (g *guarded) supervise(ctx context.Context, grace time.Duration, stop func(), log io.Writer, backend string) error {
 	select {
 	case <-g.exited:
-		return false
+		return nil
 	case <-ctx.Done():
 	}
 	if !started(g.run) {
@@ -143,13 +181,13 @@ func (g *guarded) supervise(ctx context.Context, grace time.Duration, stop func(
 		}
 		g.terminate(5 * time.Second)
 	}
-	return true
+	return ctx.Err()
 }
 
 // kill makes sure nothing of the guest is left: it kills the process
 // group until it is empty, reaps the guardian, and kills whatever still
 // names the run directory; then it waits for the copies (5 s at most:
-// something left may hold a write end).
+// something left may hold a write end) and closes their read ends.
 func (g *guarded) kill() {
 	// A guest's helper processes (UML's) outlive a killed program; they
 	// are in its process group. Zombies, left to init, are dead enough.
@@ -173,6 +211,9 @@ func (g *guarded) kill() {
 			r.Close()
 		}
 		<-done
+	}
+	for _, r := range g.reads {
+		r.Close()
 	}
 }
 

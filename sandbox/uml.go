@@ -42,6 +42,9 @@ const (
 // package installs (looked for where dpkg is not).
 var umlPackages = map[string]string{"user-mode-linux": umlKernel, "busybox-static": "/bin/busybox"}
 
+// umlPackageList is umlPackages' keys, in the order apt-get is told.
+var umlPackageList = []string{"user-mode-linux", "busybox-static"}
+
 type uml struct{}
 
 func init() { register(uml{}) }
@@ -49,7 +52,7 @@ func init() { register(uml{}) }
 func (uml) Name() string { return "uml" }
 
 func (uml) Missing() []string {
-	missing := missingPackages([]string{"user-mode-linux", "busybox-static"}, umlPackages)
+	missing := missingPackages(umlPackageList, umlPackages)
 	if needShim(hostXstate(), os.Getenv(shimKnob)) {
 		if path, err := shimPath(); err == nil {
 			if _, err := os.Stat(path); err == nil {
@@ -112,14 +115,8 @@ func (b uml) kernel(install bool, w io.Writer) (string, error) {
 	if os.Geteuid() != 0 {
 		return "", errors.New("needs root (hostfs reads the host as the calling user)")
 	}
-	if missing := missingPackages([]string{"user-mode-linux", "busybox-static"}, umlPackages); missing != nil {
-		if !install {
-			return "", fmt.Errorf("needs Debian packages that are not installed; run: apt-get install %s (or wordish sandbox install)",
-				strings.Join(missing, " "))
-		}
-		if err := Install(missing, w); err != nil {
-			return "", err
-		}
+	if err := needPackages(missingPackages(umlPackageList, umlPackages), install, w); err != nil {
+		return "", err
 	}
 	out, err := exec.Command(umlKernel, "--version").Output()
 	if err != nil {
@@ -155,15 +152,11 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 	if err != nil {
 		return -1, fmt.Errorf("uml: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return -1, fmt.Errorf("%w: %w", ErrStopped, err)
+	ctx, cancel, err := runContext(ctx, &spec)
+	if err != nil {
+		return -1, err
 	}
-	if spec.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, spec.Timeout)
-		defer cancel()
-	}
-
+	defer cancel()
 	run, err := newRunDir(&spec)
 	if err != nil {
 		return -1, err
@@ -178,82 +171,52 @@ func (b uml) Run(ctx context.Context, spec Spec) (status int, err error) {
 	// fd 4). What linux.uml itself prints on its stdout and stderr (host
 	// side messages, an abort) goes to the console too, not to the
 	// command's output.
-	var pipes [4][2]*os.File
-	defer func() {
-		for _, p := range pipes {
-			for _, f := range p {
-				if f != nil {
-					f.Close()
-				}
-			}
-		}
-	}()
-	for i := range pipes {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return -1, err
-		}
-		pipes[i] = [2]*os.File{r, w}
+	var p pipes
+	defer p.close()
+	outR, outW := p.pipe()
+	errR, errW := p.pipe()
+	conR, conW := p.pipe()
+	stopR, stopW := p.pipe()
+	if p.err != nil {
+		return -1, p.err
 	}
-	outR, outW := pipes[0][0], pipes[0][1]
-	errR, errW := pipes[1][0], pipes[1][1]
-	conR, conW := pipes[2][0], pipes[2][1]
-	stopR, stopW := pipes[3][0], pipes[3][1]
+	env := append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
+	con := newConsole()
+	start := time.Now()
+	g, err := startGuarded(run, umlArgv(run, spec.Memory, shim), env, conW, conW, []*os.File{conW, stopR, outW, errW})
+	if err != nil {
+		return -1, fmt.Errorf("uml: %w", err)
+	}
+	p.closeNow(outW, errW, conW, stopR) // the guest has them
+	g.copy(spec.Stdout, outR)
+	g.copy(spec.Stderr, errR)
+	g.copy(consoleSink(con, &spec), conR)
 
+	stopped := g.supervise(ctx, spec.Grace, func() { stopW.Write([]byte("stop\n")) }, spec.verboseLog(), "uml")
+	g.kill()
+	if spec.Verbose {
+		fmt.Fprintln(spec.Stderr, timingLine("uml", run, start, time.Now()))
+	}
+	return outcome("uml", run, &spec, stopped, func() error {
+		return guestFailed("uml", umlDiagnose(con.String(), hostXstate(), shim != ""), con.String())
+	})
+}
+
+// umlArgv is the command line of linux.uml for a guest booting from run,
+// with shim preloaded ("" for none).
+func umlArgv(run, memory, shim string) []string {
 	umid := "wordish-" + strings.TrimPrefix(filepath.Base(run), "wordish-vm-")
 	var argv []string
 	if shim != "" {
 		// preloaded into the kernel only, not the guardian
 		argv = []string{"/usr/bin/env", "LD_PRELOAD=" + strings.TrimPrefix(os.Getenv("LD_PRELOAD")+" "+shim, " ")}
 	}
-	argv = append(argv, umlKernel,
-		"mem="+spec.Memory, "umid="+umid, "uml_dir="+run,
+	return append(argv, umlKernel,
+		"mem="+memory, "umid="+umid, "uml_dir="+run,
 		"rootfstype=hostfs", "rootflags=/", "ro", "init="+run+"/init", "quiet",
 		"con=null", "ssl=null", "con0=null,fd:3",
 		"ssl0=null,fd:5", "ssl1=null,fd:6", "ssl2=fd:4,null",
 		"--", run)
-	env := append(withoutVar(os.Environ(), "TMPDIR"), "TMPDIR="+umlTempDir())
-
-	con := newConsole()
-	var conOut io.Writer = con
-	if spec.Verbose {
-		conOut = io.MultiWriter(con, spec.Stderr)
-	}
-	start := time.Now()
-	g, err := startGuarded(run, argv, env, conW, conW, []*os.File{conW, stopR, outW, errW})
-	if err != nil {
-		return -1, fmt.Errorf("uml: %w", err)
-	}
-	for _, f := range []*os.File{outW, errW, conW, stopR} {
-		f.Close()
-	}
-	pipes[0][1], pipes[1][1], pipes[2][1], pipes[3][0] = nil, nil, nil, nil
-	g.copy(spec.Stdout, outR)
-	g.copy(spec.Stderr, errR)
-	g.copy(conOut, conR)
-
-	var log io.Writer
-	if spec.Verbose {
-		log = spec.Stderr
-	}
-	stopped := g.supervise(ctx, spec.Grace, func() { stopW.Write([]byte("stop\n")) }, log, "uml")
-	g.kill()
-	if spec.Verbose {
-		fmt.Fprintln(spec.Stderr, timingLine("uml", run, start, time.Now()))
-	}
-
-	status = readStatus(run)
-	cerr := collectOutputs(run, spec.Outputs)
-	if stopped {
-		return status, fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
-	}
-	if status < 0 {
-		return -1, guestFailed("uml", umlDiagnose(con.String(), hostXstate(), shim != ""), con.String())
-	}
-	if cerr != nil {
-		return status, fmt.Errorf("copying the sandbox's output files: %w", cerr)
-	}
-	return status, nil
 }
 
 // umlDiagnose says in a few words what a UML console shows went wrong.
