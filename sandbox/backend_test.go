@@ -206,31 +206,34 @@ func TestTimeout(t *testing.T) {
 	})
 }
 
-// cancelWhenStarted cancels ctx once out shows "started".
-func cancelWhenStarted(out *lockedBuffer, cancel func()) {
-	for !strings.Contains(out.String(), "started") {
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
+// runCancelled runs the bash script in b and cancels the run once the
+// script has printed "started"; it returns Run's answer and the output.
+func runCancelled(b Backend, grace time.Duration, script string) (status int, stdout string, err error) {
+	out := newConsole()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for !strings.Contains(out.String(), "started") {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}()
+	status, err = b.Run(ctx, Spec{Stdout: out, Grace: grace, Argv: []string{"/bin/bash", "-c", script}})
+	return status, out.String(), err
 }
 
 func TestCancelGraceful(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b Backend, tmp string) {
-		var out lockedBuffer
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go cancelWhenStarted(&out, cancel)
 		// the command traps SIGINT, cleans up and exits 130, as wordish does
-		status, err := b.Run(ctx, Spec{Stdout: &out,
-			Argv: []string{"/bin/bash", "-c", `trap 'echo cleanup; exit 130' INT; echo started; while :; do sleep 0.1; done`}})
+		status, out, err := runCancelled(b, 0, `trap 'echo cleanup; exit 130' INT; echo started; while :; do sleep 0.1; done`)
 		if !errors.Is(err, ErrStopped) || !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want ErrStopped and Canceled", err)
 		}
 		if status != 130 {
 			t.Errorf("status = %d, want 130 (the command's, after SIGINT)", status)
 		}
-		if got := out.String(); got != "started\ncleanup\n" {
-			t.Errorf("stdout = %q, want started and cleanup", got)
+		if out != "started\ncleanup\n" {
+			t.Errorf("stdout = %q, want started and cleanup", out)
 		}
 		checkNothingLeft(t, tmp)
 	})
@@ -238,13 +241,8 @@ func TestCancelGraceful(t *testing.T) {
 
 func TestCancelStubborn(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b Backend, tmp string) {
-		var out lockedBuffer
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
 		// a command that ignores SIGINT: after the grace, the guest is killed
-		go cancelWhenStarted(&out, cancel)
-		status, err := b.Run(ctx, Spec{Stdout: &out, Grace: time.Second,
-			Argv: []string{"/bin/bash", "-c", `trap '' INT; echo started; sleep 600`}})
+		status, _, err := runCancelled(b, time.Second, `trap '' INT; echo started; sleep 600`)
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
@@ -280,8 +278,8 @@ func TestHostKilled(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b Backend, tmp string) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHostKilled$")
 		cmd.Env = append(os.Environ(), "WORDISH_SANDBOX_HELPER="+b.Name())
-		var out, errb lockedBuffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
+		out, errb := newConsole(), newConsole() // safe to read while written
+		cmd.Stdout, cmd.Stderr = out, errb
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -322,22 +320,4 @@ func TestNoStatus(t *testing.T) {
 		os.Remove(ge.Log)
 		checkNothingLeft(t, tmp)
 	})
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -58,16 +58,9 @@ func TestUMLMissingPackages(t *testing.T) {
 // into the running kernel's processes.
 func TestUMLWithShim(t *testing.T) {
 	backendTest(t, uml{}, func(t *testing.T, b Backend, tmp string) {
-		if _, err := exec.LookPath("cc"); err != nil {
-			t.Skip("no cc: apt-get install gcc libc6-dev")
-		}
 		t.Setenv(shimKnob, "1")
-		t.Setenv("XDG_CACHE_HOME", t.TempDir())
-		shim, err := buildShim(false, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out lockedBuffer
+		shim := freshShim(t)
+		out := newConsole()
 		mapped := make(chan bool, 1)
 		go func() {
 			for !strings.Contains(out.String(), "started") {
@@ -76,7 +69,7 @@ func TestUMLWithShim(t *testing.T) {
 			mapped <- mapsHold(tmp, umlKernel, shim)
 		}()
 		// floating point and vector registers survive context switches
-		status, err := b.Run(context.Background(), Spec{Stdout: &out,
+		status, err := b.Run(context.Background(), Spec{Stdout: out,
 			Argv: []string{"/bin/bash", "-c", `echo started; sleep 1; awk 'BEGIN { s = 0; for (i = 1; i <= 200000; i++) s += 1/i; printf "%.6f\n", s }'`}})
 		if err != nil || status != 0 {
 			t.Fatalf("status %d, err %v", status, err)
@@ -112,9 +105,7 @@ func mapsHold(dir, prog, lib string) bool {
 // AMX host without the padding shim.
 func failXstate(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("cc"); err != nil {
-		t.Skip("no cc: apt-get install gcc libc6-dev")
-	}
+	requireCC(t)
 	so := filepath.Join(t.TempDir(), "fail.so")
 	if out, err := exec.Command("cc", "-O2", "-shared", "-fPIC", "-o", so, "testdata/uml-fail-xstate.c", "-ldl").CombinedOutput(); err != nil {
 		t.Fatalf("cc: %v\n%s", err, out)

@@ -70,14 +70,7 @@ func TestHostXstate(t *testing.T) {
 // the dynamic loader preloads it without complaint, and that a second
 // call reuses the cached file.
 func TestShimBuildsAndLoads(t *testing.T) {
-	if _, err := exec.LookPath("cc"); err != nil {
-		t.Skip("no cc: apt-get install gcc libc6-dev")
-	}
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	path, err := buildShim(false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := freshShim(t)
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -115,14 +108,7 @@ func TestShimWithoutCC(t *testing.T) {
 // hosts. Preloaded, the shim makes the call work, and the registers in
 // the short buffer arrive intact.
 func TestShimPads(t *testing.T) {
-	if _, err := exec.LookPath("cc"); err != nil {
-		t.Skip("no cc: apt-get install gcc libc6-dev")
-	}
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	shim, err := buildShim(false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shim := freshShim(t)
 	check := filepath.Join(t.TempDir(), "check")
 	if out, err := exec.Command("cc", "-O2", "-o", check, "testdata/xstate-pad-check.c").CombinedOutput(); err != nil {
 		t.Fatalf("cc: %v\n%s", err, out)
@@ -143,5 +129,25 @@ func TestShimPads(t *testing.T) {
 	t.Logf("without the shim: %s (exit status %d)", out, code)
 	if out, code := run(shim); code != 0 || out != "ok" {
 		t.Errorf("with the shim: %q, exit status %d; want ok", out, code)
+	}
+}
+
+// freshShim builds the shim into a new, empty cache (skipping the test
+// where there is no C compiler) and returns its path.
+func freshShim(t *testing.T) string {
+	t.Helper()
+	requireCC(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	path, err := buildShim(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func requireCC(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no cc: apt-get install gcc libc6-dev")
 	}
 }
