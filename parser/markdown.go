@@ -40,6 +40,9 @@ func (p *parse) markdown() error {
 	src := p.doc.Source
 	off := bomLen(src)
 	body := src[off:]
+	if n := tooDeep(body); n > 0 {
+		return p.errorf(n, "lists or block quotes nested deeper than %d levels", maxNesting)
+	}
 	root := mdParser.Parse(text.NewReader(body))
 	li := newLineCounter(body)
 	var err error
