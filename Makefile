@@ -47,7 +47,7 @@ FUZZTIME ?= 20s
 fuzz:
 	for f in FuzzMarkdown FuzzRST FuzzHTML FuzzSplit; do \
 		$(GO) test ./parser -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
-	$(GO) test ./runner -run '^$$' -fuzz '^FuzzHTMLReport$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./report -run '^$$' -fuzz '^FuzzHTMLReport$$' -fuzztime $(FUZZTIME)
 
 # docs/lvm.html is generated from docs/lvm.md (goldmark + chroma highlighting).
 docs:

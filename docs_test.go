@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/runner"
 	"github.com/wordish-go/wordish/wordishtest"
 )
@@ -27,8 +28,8 @@ func TestDocs(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/wordish: %v\n%s", err, out)
 	}
-	opts := runner.Options{
+	opts := wordish.Config{Replay: runner.Options{
 		Env: []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")},
-	}
+	}}
 	wordishtest.Test(t, opts, "README.md", "docs/*.md", "!docs/lvm.md")
 }

@@ -1,4 +1,4 @@
-package runner
+package runner_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/report"
+	"github.com/wordish-go/wordish/runner"
 	"github.com/wordish-go/wordish/session"
 )
 
@@ -59,8 +61,8 @@ func BenchmarkReplay1000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rep := NewTextReporter(io.Discard, TextOptions{})
-		res := Run(context.Background(), doc, Options{}, rep)
+		rep := report.NewTextReporter(io.Discard, report.TextOptions{})
+		res := runner.Run(context.Background(), doc, runner.Options{}, rep)
 		rep.Finish()
 		inWordish += time.Since(t0)
 		if c := res.Counts(); c.Passed != steps {
@@ -98,7 +100,7 @@ func BenchmarkReplay1000(b *testing.B) {
 
 // BenchmarkMatchExact is the matcher's common path.
 func BenchmarkMatchExact(b *testing.B) {
-	m := Compile("  total 12\n  drwxr-xr-x 2 root root 4096 a\n", parser.Options{})
+	m := runner.Compile("  total 12\n  drwxr-xr-x 2 root root 4096 a\n", parser.Options{})
 	actual := "total 12\ndrwxr-xr-x 2 root root 4096 a\n"
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -111,7 +113,7 @@ func BenchmarkMatchExact(b *testing.B) {
 // BenchmarkMatchEllipsis matches a wildcard pattern against 1 MiB.
 func BenchmarkMatchEllipsis(b *testing.B) {
 	actual := strings.Repeat("some line of output\n", 50000) + "done\n"
-	m := Compile("some line...\n...\ndone", parser.Options{})
+	m := runner.Compile("some line...\n...\ndone", parser.Options{})
 	b.SetBytes(int64(len(actual)))
 	for i := 0; i < b.N; i++ {
 		if !m.Match(actual) {

@@ -7,20 +7,17 @@ import (
 	"github.com/wordish-go/wordish/parser"
 )
 
-// Options are the settings of a run; the zero value is what `wordish run`
-// does by default.
+// Options are the settings of the replay of one document, the runner's
+// part of wordish.Config; the zero value is what `wordish run` does by
+// default.
 type Options struct {
-	Format    parser.Format // "" = from each file's extension
-	Prompts   []string      // extra prompts
-	Shell     string        // "" = bash
-	Timeout   time.Duration // per command; 0 = DefaultTimeout
-	Env       []string      // extra K=V for the shell
-	Workdir   string        // "" = a fresh temporary directory per document
-	Keep      bool          // keep temporary working directories
-	KeepGoing bool          // go on after an errored step
-	Sandbox   string        // "" (host) or "vm"
-	Update    bool          // rewrite failed expected outputs in the sources
-	Stepper   Stepper       // one step at a time, consulted around each (wordish step, --shell-on-failure)
+	Shell     string        `json:"shell,omitempty"`      // "" = bash
+	Timeout   time.Duration `json:"timeout,omitempty"`    // per command; 0 = DefaultTimeout
+	Env       []string      `json:"env,omitempty"`        // extra K=V for the shell
+	Workdir   string        `json:"workdir,omitempty"`    // "" = a fresh temporary directory per document
+	Keep      bool          `json:"keep,omitempty"`       // keep temporary working directories
+	KeepGoing bool          `json:"keep_going,omitempty"` // go on after an errored step
+	Stepper   Stepper       `json:"-"`                    // one step at a time, consulted around each (wordish step, --shell-on-failure)
 
 	// Select, when set, picks the steps to report (`wordish run
 	// FILE:LINE`, --run): the steps before the last selected one still
@@ -28,7 +25,7 @@ type Options struct {
 	// neither reported nor counted unless they errored (an error stops
 	// the document, and the report must say why); the steps after it do
 	// not run, except cleanup steps.
-	Select func(*parser.Step) bool
+	Select func(*parser.Step) bool `json:"-"`
 }
 
 // Outcome is the verdict on one step.
@@ -116,4 +113,13 @@ type Reporter interface {
 // command starts, selected or not, before its Step.
 type StepStarter interface {
 	StartStep(path string, s *parser.Step)
+}
+
+// Merge adds the counts of o.
+func (c *Counts) Merge(o Counts) {
+	c.Passed += o.Passed
+	c.Failed += o.Failed
+	c.Errored += o.Errored
+	c.Skipped += o.Skipped
+	c.NotRun += o.NotRun
 }

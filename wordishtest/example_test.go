@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/runner"
 	"github.com/wordish-go/wordish/wordishtest"
 )
@@ -14,10 +15,10 @@ import (
 // test. It has no output to check: it needs the articles.
 func ExampleTest() {
 	TestDocs := func(t *testing.T) {
-		wordishtest.Test(t, runner.Options{
+		wordishtest.Test(t, wordish.Config{Replay: runner.Options{
 			Timeout: 30 * time.Second,           // per command
 			Env:     []string{"LC_ALL=C.UTF-8"}, // for the articles' shell
-		}, "README.md", "docs/*.md", "!docs/lvm.md") // lvm.md needs root: left out
+		}}, "README.md", "docs/*.md", "!docs/lvm.md") // lvm.md needs root: left out
 	}
 	_ = TestDocs
 }

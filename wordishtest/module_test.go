@@ -50,12 +50,12 @@ func TestGoTestModule(t *testing.T) {
 import (
 	"testing"
 
-	"github.com/wordish-go/wordish/runner"
+	"github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/wordishtest"
 )
 
 func TestDocs(t *testing.T) {
-	wordishtest.Test(t, runner.Options{}, "article.md")
+	wordishtest.Test(t, wordish.Config{}, "article.md")
 }
 `)
 	article := "# Greeting\n\n```console\n" +

@@ -2,7 +2,6 @@
 // subtest, each step a subtest of it, and WORDISH_UPDATE=1 rewrites the
 // expected outputs that drifted. It is its own package so that the
 // wordish command, which does not run tests, does not link "testing".
-// (It was runner.Test: move the call and keep runner.Options.)
 package wordishtest
 
 import (
@@ -16,7 +15,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
-	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/runner"
 )
 
@@ -28,11 +27,12 @@ const UpdateEnv = "WORDISH_UPDATE"
 // Test checks articles from a Go test: each document matching patterns is
 // replayed as `wordish run` would, in its own session, and reported as a
 // subtest named after its path, with a nested subtest per step named by
-// runner.StepName ("L42_make_install"):
+// runner.StepName ("L42_make_install"). Each document is one wordish.Run
+// of cfg:
 //
 //	// docs_test.go, next to README.md
 //	func TestDocs(t *testing.T) {
-//		wordishtest.Test(t, runner.Options{}, "README.md", "docs/*.md", "!docs/lvm.md")
+//		wordishtest.Test(t, wordish.Config{}, "README.md", "docs/*.md", "!docs/lvm.md")
 //	}
 //
 // Patterns are file paths or glob patterns, relative to the test's
@@ -49,7 +49,7 @@ const UpdateEnv = "WORDISH_UPDATE"
 // A failed step is reported with its file:line, its command and the diff
 // of expected against actual output; an errored step too, with the
 // reason and the output, and the document stops there as on the command
-// line (the steps left are skipped as "not run", unless opts.KeepGoing),
+// line (the steps left are skipped as "not run", unless cfg.Replay.KeepGoing),
 // though cleanup steps still run. Skipped steps are skipped subtests.
 // Documents run in parallel with each other (t.Parallel) and with other
 // parallel tests.
@@ -58,33 +58,30 @@ const UpdateEnv = "WORDISH_UPDATE"
 // replays the whole document, so the selected step sees the state the
 // earlier steps leave, but only selected steps are reported.
 //
-// Golden update: with opts.Update, or WORDISH_UPDATE=1 in the
+// Golden update: with cfg.Update, or WORDISH_UPDATE=1 in the
 // environment, the expected output of every failed step that was
 // reported (selected by -run) is rewritten in its Markdown or reST
-// source, exactly as `wordish update` does (see Update), and those steps
-// are logged as rewritten instead of failing; errored steps are not
+// source, exactly as `wordish update` does (package update), and those
+// steps are logged as rewritten instead of failing; errored steps are not
 // rewritten and still fail. HTML articles cannot be rewritten: that is a
 // test failure saying to update the page's source.
 //
-// opts is the command line's settings; its zero value is what
-// `wordish run` does by default. The VM sandbox is not available from go
-// test (it is the wordish program that boots it): opts.Sandbox "vm" fails
-// the test rather than run the article on the host.
+// cfg is the command line's settings; its zero value is what `wordish
+// run` does by default (Jobs, Stdout, Stderr and Choose are Test's). The
+// VM sandbox is the wordish program's (it boots a guest running itself),
+// not available from go test.
 //
 // The -run pattern is a regular expression matched against each level
 // of the name: 'TestDocs/README.md/L42_' selects the step of line 42
 // without the one of line 420.
-func Test(t *testing.T, opts runner.Options, patterns ...string) {
+func Test(t *testing.T, cfg wordish.Config, patterns ...string) {
 	t.Helper()
-	if opts.Sandbox != "" && opts.Sandbox != "host" {
-		t.Fatalf("wordishtest.Test: sandbox %q is not available from go test; use wordish run --sandbox %s", opts.Sandbox, opts.Sandbox)
-	}
 	paths, err := expandPatterns(patterns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v := os.Getenv(UpdateEnv); v != "" && v != "0" && v != "false" {
-		opts.Update = true
+		cfg.Update = true
 	}
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {
@@ -93,29 +90,50 @@ func Test(t *testing.T, opts runner.Options, patterns ...string) {
 			// this file.
 			t.Helper()
 			t.Parallel()
-			testDocument(t, path, opts)
+			testDocument(t, path, cfg)
 		})
 	}
 }
 
-// testDocument replays one document and reports its steps as subtests.
-func testDocument(t *testing.T, path string, opts runner.Options) {
+// testDocument replays one document with wordish.Run and reports its
+// steps as subtests; in update mode, from the Chooser, which then writes
+// the failed steps reported (those -run selected).
+func testDocument(t *testing.T, path string, cfg wordish.Config) {
 	t.Helper()
-	doc, err := parser.ParseFile(path, parser.Config{Format: opts.Format, Prompts: opts.Prompts})
-	if err != nil {
-		t.Fatal(err)
+	cfg.Jobs, cfg.Stdout, cfg.Stderr = 1, nil, nil
+	reported := false
+	cfg.Choose = func(r *runner.DocResult) ([]*runner.StepResult, bool) {
+		reported = true
+		return reportSteps(t, path, r, true), false
 	}
 	// t.Context is cancelled when the test ends, which interrupts the
 	// command running then (a test binary killed by -timeout, say).
-	res := runner.Run(t.Context(), doc, opts, discardReporter{})
-	if res.Err != nil {
-		t.Error(res.Err)
+	sum, err := wordish.Run(t.Context(), cfg, []string{path})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(doc.Steps()) == 0 {
+	res := sum.Docs[0]
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Doc.Steps()) == 0 {
 		t.Logf("%s: no shell session found", path)
 	}
-	// The steps reported (run -run selected them); only those are
-	// rewritten in update mode.
+	if !reported {
+		reportSteps(t, path, res, false)
+	}
+	if n := sum.Rewritten[res.Path]; n > 0 {
+		t.Logf("%s: rewrote the expected output of %d step(s)", path, n)
+	}
+	for _, err := range sum.WriteErrs {
+		t.Error(err)
+	}
+}
+
+// reportSteps reports the steps of res as subtests and returns the
+// failed ones reported (-run selects them), which update mode rewrites.
+func reportSteps(t *testing.T, path string, res *runner.DocResult, update bool) []*runner.StepResult {
+	t.Helper()
 	var mu sync.Mutex
 	var reported []*runner.StepResult
 	for _, sr := range res.Steps {
@@ -127,7 +145,7 @@ func testDocument(t *testing.T, path string, opts runner.Options) {
 			where := fmt.Sprintf("%s:%d", path, sr.Step.Line)
 			switch sr.Outcome {
 			case runner.Failed:
-				if opts.Update && sr.Step.Editable {
+				if update && sr.Step.Editable {
 					t.Logf("%s: expected output rewritten:\n%s", where, runner.Detail(sr))
 					return
 				}
@@ -139,17 +157,7 @@ func testDocument(t *testing.T, path string, opts runner.Options) {
 			}
 		})
 	}
-	if !opts.Update {
-		return
-	}
-	n, err := runner.UpdateFile(doc, reported)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	if n > 0 {
-		t.Logf("%s: rewrote the expected output of %d step(s)", path, n)
-	}
+	return reported
 }
 
 // expandPatterns turns Test's patterns into the list of paths, in pattern
@@ -200,11 +208,3 @@ func expandPatterns(patterns []string) ([]string, error) {
 	}
 	return paths, nil
 }
-
-// discardReporter discards the progress reports; Test reports from the
-// DocResult.
-type discardReporter struct{}
-
-func (discardReporter) StartDoc(string)                 {}
-func (discardReporter) Step(string, *runner.StepResult) {}
-func (discardReporter) EndDoc(*runner.DocResult)        {}

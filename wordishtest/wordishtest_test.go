@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wordish-go/wordish/runner"
+	"github.com/wordish-go/wordish"
 )
 
 func TestExpandPatterns(t *testing.T) {
@@ -54,5 +54,5 @@ func TestTestPasses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays articles")
 	}
-	Test(t, runner.Options{}, "testdata/pass.md", "testdata/sub/**/*.md")
+	Test(t, wordish.Config{}, "testdata/pass.md", "testdata/sub/**/*.md")
 }

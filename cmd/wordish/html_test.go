@@ -49,7 +49,7 @@ func chromium(t *testing.T, page string, mode ...string) []byte {
 func TestHTMLReportInChromium(t *testing.T) {
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
-	_, stderr, code := wordish(t, "run", "--html", page, "runner/testdata/html/outcomes.md")
+	_, stderr, code := wordish(t, "run", "--html", page, "report/testdata/html/outcomes.md")
 	if code != 1 {
 		t.Fatalf("exit status %d, want 1\n%s", code, stderr)
 	}
@@ -67,13 +67,13 @@ func TestHTMLReportInChromium(t *testing.T) {
 		t.Errorf("%d steps in the DOM, want %d", steps.Length(), len(want))
 	}
 	for _, w := range want {
-		id := "runner/testdata/html/outcomes.md-L" + strconv.Itoa(w.line)
+		id := "report/testdata/html/outcomes.md-L" + strconv.Itoa(w.line)
 		s := dom.Find(`section[id="` + id + `"]`)
 		if got := s.Find(".verdict").Text(); got != w.verdict {
 			t.Errorf("%s: verdict %q, want %q", id, got, w.verdict)
 		}
 	}
-	diff := dom.Find(`section[id="runner/testdata/html/outcomes.md-L18"] pre.diff`).Text()
+	diff := dom.Find(`section[id="report/testdata/html/outcomes.md-L18"] pre.diff`).Text()
 	for _, l := range []string{"--- expected", "+++ actual", "-2 <b>", "+two <b>"} {
 		if !strings.Contains(diff, l+"\n") {
 			t.Errorf("diff lacks %q:\n%s", l, diff)
@@ -84,7 +84,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 	}
 	var links []string
 	dom.Find("ul.problems a").Each(func(_ int, a *goquery.Selection) { links = append(links, a.AttrOr("href", "")) })
-	if got := strings.Join(links, " "); got != "#runner/testdata/html/outcomes.md-L18 #runner/testdata/html/outcomes.md-L22 #runner/testdata/html/outcomes.md-L35" {
+	if got := strings.Join(links, " "); got != "#report/testdata/html/outcomes.md-L18 #report/testdata/html/outcomes.md-L22 #report/testdata/html/outcomes.md-L35" {
 		t.Errorf("summary links: %s", got)
 	}
 

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wordish-go/wordish/report"
 	"github.com/wordish-go/wordish/runner"
 )
 
@@ -80,8 +81,9 @@ type review struct {
 	declined int // drifted steps not written (n, q, or after q)
 }
 
-// choose implements runner.Updater.Choose.
-func (rv *review) choose(r *runner.DocResult) []*runner.StepResult {
+// choose is an update.Chooser; after q it asks that no more document be
+// replayed.
+func (rv *review) choose(r *runner.DocResult) ([]*runner.StepResult, bool) {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	var drifted []*runner.StepResult
@@ -92,7 +94,7 @@ func (rv *review) choose(r *runner.DocResult) []*runner.StepResult {
 	}
 	if rv.quit || len(drifted) == 0 {
 		rv.declined += len(drifted)
-		return nil
+		return nil, rv.quit
 	}
 	var accepted []*runner.StepResult
 	defer func() { rv.declined += len(drifted) - len(accepted) }()
@@ -102,7 +104,7 @@ func (rv *review) choose(r *runner.DocResult) []*runner.StepResult {
 			io.WriteString(rv.out, "\r\x1b[K")
 		}
 		fmt.Fprintf(rv.out, "\n%s: drifted step %d of %d\n", r.Path, i+1, len(drifted))
-		tr := runner.NewTextReporter(rv.out, runner.TextOptions{Color: rv.color})
+		tr := report.NewTextReporter(rv.out, report.TextOptions{Color: rv.color})
 		tr.StartDoc(r.Path)
 		tr.Step(r.Path, s)
 		fmt.Fprint(rv.out, "Write the new output into the article? [y]es, [n]o, [a]ll the rest of this file, [q]uit: ")
@@ -116,11 +118,11 @@ func (rv *review) choose(r *runner.DocResult) []*runner.StepResult {
 			accepted = append(accepted, s)
 		case 'a':
 			accepted = append(accepted, drifted[i:]...)
-			return accepted
+			return accepted, false
 		case 'q':
 			rv.quit = true
-			return accepted
+			return accepted, true
 		}
 	}
-	return accepted
+	return accepted, false
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	lib "github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/parser"
 )
 
@@ -40,9 +41,9 @@ func cmdList(args []string) int {
 func runList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "article format: markdown, rst or html (default: from the file extension)")
-	var prompts stringList
-	fs.Var(&prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
+	var format string
+	var prompts []string
+	registerParse(fs, &format, &prompts)
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per step")
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "usage: wordish list [--format F] [--prompt P]... [--json] FILE...\n\nPrint the shell session steps (commands and expected output) of articles.\nA FILE can be a directory or a pattern, as for wordish run.\n\n")
@@ -61,7 +62,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wordish: no FILE given (see: wordish list --help)")
 		return 2
 	}
-	cfg, err := parserConfig(*format, prompts)
+	cfg, err := parserConfig(format, prompts)
 	if err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 2
@@ -69,20 +70,20 @@ func runList(args []string, stdout, stderr io.Writer) int {
 
 	status := 0
 	steps := []listedStep{}
-	for _, t := range expandArgs(files) {
-		if t.err != nil {
-			fmt.Fprintf(stderr, "wordish: %s\n", oneLine(t.err.Error()))
+	for _, t := range lib.Files(files) {
+		if t.Err != nil {
+			fmt.Fprintf(stderr, "wordish: %s\n", oneLine(t.Err.Error()))
 			status = 2
 			continue
 		}
-		doc, err := parser.ParseFile(t.path, cfg)
+		doc, err := parser.ParseFile(t.Path, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "wordish: %s\n", oneLine(err.Error()))
 			status = 2
 			continue
 		}
 		if len(doc.Blocks) == 0 {
-			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.path)
+			fmt.Fprintf(stderr, "%s: no shell sessions found\n", t.Path)
 		}
 		for _, s := range doc.Steps() {
 			steps = append(steps, listedStep{s.File, s.Line, s.Prompt, s.Root, s.Command, s.Expected, s.Options, s.Origin})

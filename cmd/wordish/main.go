@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	lib "github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/parser"
 )
 
@@ -64,8 +65,7 @@ func looksLikeFile(arg string) bool {
 		strings.ContainsAny(arg, "*?[/"+string(filepath.Separator)) {
 		return true
 	}
-	file, _ := splitFileLines(arg)
-	_, err := os.Stat(file)
+	_, err := os.Stat(lib.FileOf(arg))
 	return err == nil
 }
 

@@ -5,8 +5,8 @@ package main
 // --sandbox vm picks the fastest usable here). The guest's root filesystem
 // is the host's / (read-only, under a copy-on-write overlay), so the
 // binary, the documents and the current directory are all there at the
-// same paths. The run is handed over as data: its flags and files, as
-// guestConfig, are the run directory's config.json, and the guest runs
+// same paths. The run is handed over as data: its lib.Config and
+// files, as guestConfig, are the run directory's config.json, and the guest runs
 //
 //	WORDISH_SANDBOX_CONFIG=/run/vmhost/config.json /path/to/wordish sandbox guest
 //
@@ -28,14 +28,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
-	"time"
 
+	lib "github.com/wordish-go/wordish"
+	"github.com/wordish-go/wordish/report"
 	"github.com/wordish-go/wordish/sandbox"
 )
 
@@ -44,30 +45,12 @@ func init() {
 	summaries["sandbox"] = "check or install the VM sandbox (--sandbox vm): wordish sandbox check|install"
 }
 
-// guestConfig is the run the guest wordish replays: the flags of run (or
-// update) that matter inside the guest, and the documents. Output files
-// are guest paths in sandbox.OutDir ("-" stays standard output).
+// guestConfig is the run the guest wordish replays: the host's
+// lib.Config, as data, and the documents. Its report files are guest
+// paths in sandbox.OutDir ("-" stays standard output).
 type guestConfig struct {
-	Command   string        `json:"command"` // "run" or "update"
-	Files     []string      `json:"files"`
-	Format    string        `json:"format,omitempty"`
-	Prompts   []string      `json:"prompts,omitempty"`
-	Shell     string        `json:"shell,omitempty"`
-	Timeout   time.Duration `json:"timeout_ns"`
-	Env       []string      `json:"env,omitempty"`
-	Workdir   string        `json:"workdir,omitempty"`
-	Keep      bool          `json:"keep,omitempty"`
-	KeepGoing bool          `json:"keep_going,omitempty"`
-	Verbose   bool          `json:"verbose,omitempty"`
-	Jobs      int           `json:"jobs,omitempty"`    // 0: the guest's default (its CPU count)
-	Reports   reportFiles   `json:"reports,omitempty"` // by format name
-	MaxSize   int64         `json:"max_size,omitempty"`
-	// The selection and report flags (select.go, shard.go).
-	Quiet       bool   `json:"quiet,omitempty"`
-	Color       string `json:"color,omitempty"` // always or never: decided by the host's terminal
-	Run         string `json:"run,omitempty"`
-	Shard       string `json:"shard,omitempty"`
-	ShardTiming string `json:"shard_timing,omitempty"`
+	Files  []string   `json:"files"`
+	Config lib.Config `json:"config"`
 }
 
 // guestConfigFile is where the guest finds its guestConfig, and
@@ -77,21 +60,18 @@ const (
 	guestConfigVar  = "WORDISH_SANDBOX_CONFIG"
 )
 
-// newGuestConfig turns the host's flags and files into the guest's run,
-// and returns the outputs to copy back (sandbox.Spec.Outputs).
-func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[string]string) {
+// newGuestConfig is the guest's run of cfg on files, and the outputs to
+// copy back (sandbox.Spec.Outputs). The colours and the progress line
+// were decided for the host's terminal, which the report reaches.
+func newGuestConfig(cfg lib.Config, files []string) (guestConfig, map[string]string) {
 	outputs := map[string]string{}
-	jobs := f.jobs
-	if !f.jobsSet {
-		jobs = 0
-	}
-	var reports reportFiles
-	for name, path := range f.reports {
+	var reports map[string]string
+	for name, path := range cfg.Report.Files {
 		if path == "" {
 			continue
 		}
 		if reports == nil {
-			reports = reportFiles{}
+			reports = map[string]string{}
 		}
 		if path != "-" {
 			outputs[name] = path
@@ -99,75 +79,8 @@ func newGuestConfig(sub string, f runFlags, files []string) (guestConfig, map[st
 		}
 		reports[name] = path
 	}
-	return guestConfig{
-		Command:   sub,
-		Files:     files,
-		Format:    f.format,
-		Prompts:   f.prompts,
-		Shell:     f.shell,
-		Timeout:   f.timeout,
-		Env:       f.env,
-		Workdir:   f.workdir,
-		Keep:      f.keep,
-		KeepGoing: f.keepGoing,
-		Verbose:   f.verbose,
-		Jobs:      jobs,
-		Reports:   reports,
-		MaxSize:   f.maxSize,
-
-		Quiet:       f.quiet,
-		Color:       guestColor(f.color),
-		Run:         f.runPattern,
-		Shard:       f.shard.String(),
-		ShardTiming: f.shardTiming,
-	}, outputs
-}
-
-// guestColor decides --color=auto on the host, whose terminal the report
-// reaches (the guest's output is a pipe).
-func guestColor(flag string) string {
-	if flag != "auto" {
-		return flag
-	}
-	if colorOn(flag, isTerminal(os.Stdout)) {
-		return "always"
-	}
-	return "never"
-}
-
-// flags is the inverse of newGuestConfig, in the guest.
-func (c guestConfig) flags() runFlags {
-	jobs := c.Jobs
-	if jobs == 0 {
-		jobs = runtime.NumCPU()
-	}
-	f := runFlags{
-		format:    c.Format,
-		prompts:   c.Prompts,
-		shell:     c.Shell,
-		timeout:   c.Timeout,
-		env:       c.Env,
-		workdir:   c.Workdir,
-		keep:      c.Keep,
-		keepGoing: c.KeepGoing,
-		verbose:   c.Verbose,
-		jobs:      jobs,
-		jobsSet:   c.Jobs != 0,
-		reports:   c.Reports,
-		maxSize:   c.MaxSize,
-
-		quiet:       c.Quiet,
-		color:       c.Color,
-		runPattern:  c.Run,
-		shardTiming: c.ShardTiming,
-	}
-	if f.color == "" {
-		f.color = "auto"
-	}
-	if c.Shard != "" {
-		f.shard.Set(c.Shard) // checked on the host
-	}
-	return f
+	cfg.Report.Files = reports
+	return guestConfig{Files: files, Config: cfg}, outputs
 }
 
 // inSandbox reports whether the run asked for by f happens in a guest
@@ -192,19 +105,12 @@ func checkSandbox(name string) error {
 	return fmt.Errorf("--sandbox %q: unknown sandbox; want %s (or host)", name, strings.Join(names, ", "))
 }
 
-// sandboxRun replays the run subcommand inside a throwaway guest.
-func sandboxRun(f runFlags, files []string) int {
-	return sandboxMain("run", f, files, os.Stdout, os.Stderr)
-}
-
-// sandboxUpdate is sandboxRun for the update subcommand: the directories
-// of the documents are shared with the guest read-write, so that its
-// rewrites reach the host (and so do the article's own writes there).
-func sandboxUpdate(f runFlags, files []string) int {
-	return sandboxMain("update", f, files, os.Stdout, os.Stderr)
-}
-
-func sandboxMain(sub string, f runFlags, files []string, stdout, stderr io.Writer) int {
+// sandboxMain replays cfg on files inside a throwaway guest. With
+// cfg.Update, the directories of the documents are shared with the guest
+// read-write, so that its rewrites reach the host (and so do the
+// article's own writes there).
+func sandboxMain(f runFlags, files []string, cfg lib.Config) int {
+	stdout, stderr := cfg.Stdout, cfg.Stderr
 	prefix := "wordish: --sandbox " + f.sandbox
 	self, err := os.Executable()
 	if err != nil {
@@ -221,18 +127,22 @@ func sandboxMain(sub string, f runFlags, files []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "%s: update -i cannot ask from inside the sandbox; run update --sandbox without -i, or -i on the host\n", prefix)
 		return exitUsage
 	}
-	if err := f.reports.check(files); err != nil {
+	var paths []string
+	for _, d := range lib.Files(files) {
+		paths = append(paths, d.Path)
+	}
+	if err := report.Check(cfg.Report.Files, paths); err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return exitUsage
 	}
-	cfg, outputs := newGuestConfig(sub, f, files)
-	data, err := json.Marshal(cfg)
+	gc, outputs := newGuestConfig(cfg, files)
+	data, err := json.Marshal(gc)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
 		return exitUsage
 	}
 	var shares []string
-	if sub == "update" {
+	if cfg.Update {
 		seen := map[string]bool{}
 		for _, f := range files {
 			dir, err := filepath.Abs(filepath.Dir(f))
@@ -431,17 +341,13 @@ func sandboxGuest(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wordish: sandbox guest: %s: %v\n", path, err)
 		return exitUsage
 	}
-	f := c.flags()
-	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "wordish: sandbox guest: %s: %v\n", path, err)
-		return exitUsage
+	if sh := c.Config.Replay.Shell; sh != "" {
+		if _, err := exec.LookPath(sh); err != nil {
+			fmt.Fprintf(stderr, "wordish: sandbox guest: %s: --shell %s: %v\n", path, sh, errors.Unwrap(err))
+			return exitUsage
+		}
 	}
-	switch c.Command {
-	case "run":
-		return replay(c.Files, f, stdout, stderr)
-	case "update":
-		return replayUpdate(c.Files, f, nil, stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "wordish: sandbox guest: %s: command %q: want run or update\n", path, c.Command)
-	return exitUsage
+	cfg := c.Config
+	cfg.Stdout, cfg.Stderr = stdout, stderr
+	return replay(runFlags{}, c.Files, cfg)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,29 +22,43 @@ import (
 	"github.com/wordish-go/wordish/sandbox"
 )
 
-// TestGuestConfig: every flag of run but the --sandbox ones reaches the
-// guest through guestConfig; output files become guest paths copied back.
-// A flag added to runFlags but not to guestConfig fails here.
+// TestGuestConfig: every flag of run but the --sandbox ones changes the
+// lib.Config, which reaches the guest as data, unchanged through JSON
+// but for the output files, which become guest paths copied back.
 func TestGuestConfig(t *testing.T) {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var f runFlags
-	f.register(fs)
+	newFlags := func() (*flag.FlagSet, *runFlags) {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		f := &runFlags{}
+		f.register(fs)
+		return fs, f
+	}
+	fs, f := newFlags()
+	defaults := f.config(io.Discard, io.Discard)
 	fs.VisitAll(func(fl *flag.Flag) {
 		if strings.HasPrefix(fl.Name, "sandbox") || fl.Name == "shell-on-failure" {
 			return // --shell-on-failure is refused with --sandbox (it needs the host's terminal)
 		}
-		for _, v := range []string{"true", "3", "7s", "K=V", "1/2"} {
-			if fs.Set(fl.Name, v) == nil && fl.Value.String() != fl.DefValue {
-				return
+		for _, v := range []string{"always", "markdown", "true", "3", "7s", "K=V", "1/2"} {
+			fs1, f1 := newFlags()
+			if fs1.Set(fl.Name, v) != nil || fs1.Lookup(fl.Name).Value.String() == fl.DefValue {
+				continue
 			}
+			f1.defaults(fs1)
+			if reflect.DeepEqual(f1.config(io.Discard, io.Discard), defaults) {
+				continue
+			}
+			fs.Set(fl.Name, v)
+			return
 		}
-		t.Errorf("cannot set -%s to a value other than its default", fl.Name)
+		t.Errorf("no value of -%s changes the lib.Config", fl.Name)
 	})
-	f.jobsSet = true
+	f.defaults(fs)
 	for name, path := range map[string]string{"json": "o.json", "junit": "j.xml", "html": "r.html"} {
 		fs.Set(name, path)
 	}
-	c, outputs := newGuestConfig("run", f, []string{"a.md", "-b.md"})
+	cfg := f.config(io.Discard, io.Discard)
+	cfg.Stdout, cfg.Stderr = nil, nil
+	c, outputs := newGuestConfig(cfg, []string{"a.md", "-b.md"})
 	data, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
@@ -52,22 +67,21 @@ func TestGuestConfig(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	g := back.flags()
-	want := f
-	want.reports = reportFiles{"json": sandbox.OutDir + "/json", "junit": sandbox.OutDir + "/junit", "html": sandbox.OutDir + "/html"}
-	if !reflect.DeepEqual(g, want) {
-		t.Errorf("the guest's flags:\n%+v\nwant:\n%+v", g, want)
+	want := cfg
+	want.Report.Files = map[string]string{"json": sandbox.OutDir + "/json", "junit": sandbox.OutDir + "/junit", "html": sandbox.OutDir + "/html"}
+	if !reflect.DeepEqual(back.Config, want) {
+		t.Errorf("the guest's config:\n%+v\nwant:\n%+v", back.Config, want)
 	}
-	if !reflect.DeepEqual(back.Files, []string{"a.md", "-b.md"}) || back.Command != "run" {
-		t.Errorf("files %q, command %q", back.Files, back.Command)
+	if !reflect.DeepEqual(back.Files, []string{"a.md", "-b.md"}) {
+		t.Errorf("files %q", back.Files)
 	}
 	if want := map[string]string{"json": "o.json", "junit": "j.xml", "html": "r.html"}; !reflect.DeepEqual(outputs, want) {
 		t.Errorf("outputs = %v, want %v", outputs, want)
 	}
-	f.reports = reportFiles{"json": "-"}
-	f.jobsSet = false
-	if c, outputs := newGuestConfig("run", f, nil); c.Reports["json"] != "-" || outputs["json"] != "" || c.Jobs != 0 {
-		t.Errorf("--json - without -j: guest %q, -j %d, outputs %v", c.Reports["json"], c.Jobs, outputs)
+	cfg.Report.Files = map[string]string{"json": "-"}
+	cfg.Jobs = 0
+	if c, outputs := newGuestConfig(cfg, nil); c.Config.Report.Files["json"] != "-" || outputs["json"] != "" || c.Config.Jobs != 0 {
+		t.Errorf("--json - without -j: guest %q, -j %d, outputs %v", c.Config.Report.Files["json"], c.Config.Jobs, outputs)
 	}
 }
 

@@ -23,9 +23,9 @@ func cmdScript(args []string) int {
 func runScript(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("script", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "article format: markdown, rst or html (default: from the file extension)")
-	var prompts stringList
-	fs.Var(&prompts, "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
+	var format string
+	var prompts []string
+	registerParse(fs, &format, &prompts)
 	usage := func() {
 		fmt.Fprintf(fs.Output(), "usage: wordish script [--format F] [--prompt P]... FILE\n\n"+
 			"Print the shell sessions of an article as a standalone bash script: the\n"+
@@ -46,7 +46,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wordish: script takes one FILE, got %d (see: wordish script --help)\n", len(files))
 		return 2
 	}
-	cfg, err := parserConfig(*format, prompts)
+	cfg, err := parserConfig(format, prompts)
 	if err != nil {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 2

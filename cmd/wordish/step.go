@@ -64,9 +64,8 @@ func replayStepping(files []string, f runFlags, ask bool, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return exitUsage
 	}
-	f.jobs = 1
 	if ask {
-		f.verbose = true // every verdict, and no progress line
+		f.cfg.Report.Verbose = true // every verdict, and no progress line
 	}
 	term := isTerminal(stdout)
 	sp := &stepper{
@@ -76,9 +75,10 @@ func replayStepping(files []string, f runFlags, ask bool, stdout, stderr io.Writ
 		ask:   ask,
 		shell: f.shellOnFailure,
 	}
-	return replayWith(files, f, replayHooks{
-		options: func(o *runner.Options) { o.Stepper = sp },
-	}, stdout, stderr)
+	cfg := f.config(stdout, stderr)
+	cfg.Jobs = 1
+	cfg.Replay.Stepper = sp
+	return replay(f, files, cfg)
 }
 
 // stepper is the runner.Stepper of step and --shell-on-failure.

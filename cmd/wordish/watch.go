@@ -92,7 +92,7 @@ func watchMain(args []string, stdout, stderr io.Writer) int {
 			io.WriteString(stdout, "\x1b[H\x1b[2J")
 		}
 		fmt.Fprintf(stdout, "wordish watch %s (%s)\n\n", strings.Join(run, " "), time.Now().Format("15:04:05"))
-		replay(run, f, stdout, stderr)
+		replay(f, run, f.config(stdout, stderr))
 		select {
 		case s := <-sigs:
 			return exitInterrupted + int(s.(syscall.Signal))

@@ -1,35 +1,39 @@
-package runner
+package report
 
-import "io"
+import (
+	"io"
+
+	"github.com/wordish-go/wordish/runner"
+)
 
 // A FileReporter is a report written to a file as the run goes: Begin
 // with the documents in argument order (their order in the report, however
-// parallel runs interleave), the Reporter events, then Close, which writes
+// parallel runs interleave), the runner.Reporter events, then Close, which writes
 // what is left and returns the first write error.
 type FileReporter interface {
-	Reporter
+	runner.Reporter
 	Begin(paths []string)
 	Close() error
 }
 
-// A ReportFormat is a report wordish writes to a file: `wordish run
+// A Format is a report wordish writes to a file: `wordish run
 // --NAME FILE`. The command line registers one flag per format, and the
 // VM sandbox hands the formats over to its guest by name.
-type ReportFormat struct {
+type Format struct {
 	Name  string // the flag: --json
 	Usage string // the flag's help; `FILE` names its value
 	// Stdout: FILE "-" is standard output, which then carries this
 	// report alone (no text report).
 	Stdout bool
 	// Check, if set, refuses a FILE before anything runs (one that would
-	// overwrite an article).
-	Check func(file string, docs []string) error
+	// overwrite an article); Check refuses the run's documents anyway.
+	Check func(file string) error
 	New   func(w io.Writer) FileReporter
 }
 
-// ReportFormats are the file reports, in the order they are written to.
+// Formats are the file reports, in the order they are written to.
 // A new format is a file with its reporter and one line here.
-var ReportFormats = []ReportFormat{
+var Formats = []Format{
 	{Name: "json", Usage: "also write a go test -json event stream to `FILE`; - = standard output, and then no text report (gotestsum --raw-command -- wordish run --json - ...)",
 		Stdout: true, New: func(w io.Writer) FileReporter { return NewJSONReporter(w) }},
 	{Name: "junit", Usage: "also write JUnit XML to `FILE`",

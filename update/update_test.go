@@ -1,4 +1,4 @@
-package runner
+package update
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 // mkStep builds a step as the parser would for the session at 1-based
@@ -51,7 +52,7 @@ type upStep struct {
 	line    int
 	cmd     string
 	nout    int
-	outcome Outcome
+	outcome runner.Outcome
 	actual  string
 	opts    parser.Options
 }
@@ -70,8 +71,8 @@ func TestUpdate(t *testing.T) {
 		name: "markdown fence",
 		src:  "# T\n\n```console\n$ echo hi\nho\n$ date\nnow\n```\ntail\n",
 		steps: []upStep{
-			{line: 4, cmd: "echo hi", nout: 1, outcome: Failed, actual: "hi\n"},
-			{line: 6, cmd: "date", nout: 1, outcome: Passed, actual: "later\n"},
+			{line: 4, cmd: "echo hi", nout: 1, outcome: runner.Failed, actual: "hi\n"},
+			{line: 6, cmd: "date", nout: 1, outcome: runner.Passed, actual: "later\n"},
 		},
 		want:    "# T\n\n```console\n$ echo hi\nhi\n$ date\nnow\n```\ntail\n",
 		changed: 1,
@@ -79,23 +80,23 @@ func TestUpdate(t *testing.T) {
 		name: "errored and skipped steps are left alone",
 		src:  "```console\n$ false\nx\n$ ls\ny\n```\n",
 		steps: []upStep{
-			{line: 2, cmd: "false", nout: 1, outcome: Errored, actual: "boom\n"},
-			{line: 4, cmd: "ls", nout: 1, outcome: NotRun},
+			{line: 2, cmd: "false", nout: 1, outcome: runner.Errored, actual: "boom\n"},
+			{line: 4, cmd: "ls", nout: 1, outcome: runner.NotRun},
 		},
 		want: "```console\n$ false\nx\n$ ls\ny\n```\n",
 	}, {
 		name:   "markdown in a list item",
 		prefix: "   ",
-		src:    "1. Run:\n\n   ```console\n   $ seq 3\n   1\n   ```\n",
-		steps:  []upStep{{line: 4, cmd: "seq 3", nout: 1, outcome: Failed, actual: "1\n2\n\n3\n"}},
+		src:    "1. runner.Run:\n\n   ```console\n   $ seq 3\n   1\n   ```\n",
+		steps:  []upStep{{line: 4, cmd: "seq 3", nout: 1, outcome: runner.Failed, actual: "1\n2\n\n3\n"}},
 		// The blank line gets no trailing blanks.
-		want:    "1. Run:\n\n   ```console\n   $ seq 3\n   1\n   2\n\n   3\n   ```\n",
+		want:    "1. runner.Run:\n\n   ```console\n   $ seq 3\n   1\n   2\n\n   3\n   ```\n",
 		changed: 1,
 	}, {
 		name:    "markdown in a blockquote",
 		prefix:  "> ",
 		src:     "> ```console\n> $ printf 'a\\n\\nb\\n'\n> a\n> ```\n",
-		steps:   []upStep{{line: 2, cmd: `printf 'a\n\nb\n'`, nout: 1, outcome: Failed, actual: "a\n\nb\n"}},
+		steps:   []upStep{{line: 2, cmd: `printf 'a\n\nb\n'`, nout: 1, outcome: runner.Failed, actual: "a\n\nb\n"}},
 		want:    "> ```console\n> $ printf 'a\\n\\nb\\n'\n> a\n>\n> b\n> ```\n",
 		changed: 1,
 	}, {
@@ -103,53 +104,53 @@ func TestUpdate(t *testing.T) {
 		format:  parser.RST,
 		prefix:  "    ",
 		src:     "Run::\n\n    $ uname\n    Darwin\n\nNext paragraph.\n",
-		steps:   []upStep{{line: 3, cmd: "uname", nout: 1, outcome: Failed, actual: "Linux\n"}},
+		steps:   []upStep{{line: 3, cmd: "uname", nout: 1, outcome: runner.Failed, actual: "Linux\n"}},
 		want:    "Run::\n\n    $ uname\n    Linux\n\nNext paragraph.\n",
 		changed: 1,
 	}, {
 		name:    "crlf",
 		crlf:    true,
 		src:     "```console\r\n$ seq 2\r\n1\r\n```\r\n",
-		steps:   []upStep{{line: 2, cmd: "seq 2", nout: 1, outcome: Failed, actual: "1\n2\n"}},
+		steps:   []upStep{{line: 2, cmd: "seq 2", nout: 1, outcome: runner.Failed, actual: "1\n2\n"}},
 		want:    "```console\r\n$ seq 2\r\n1\r\n2\r\n```\r\n",
 		changed: 1,
 	}, {
 		name: "wildcard line kept, changed tail replaced",
 		src:  "```console\n$ ls\na\n...\nz\n```\n",
-		steps: []upStep{{line: 2, cmd: "ls", nout: 3, outcome: Failed,
+		steps: []upStep{{line: 2, cmd: "ls", nout: 3, outcome: runner.Failed,
 			actual: "a\nb\nc\ny\n"}},
 		want:    "```console\n$ ls\na\n...\ny\n```\n",
 		changed: 1,
 	}, {
 		name: "wildcard line standing for nothing is kept",
 		src:  "```console\n$ ls\na\n...\nz\n```\n",
-		steps: []upStep{{line: 2, cmd: "ls", nout: 3, outcome: Failed,
+		steps: []upStep{{line: 2, cmd: "ls", nout: 3, outcome: runner.Failed,
 			actual: "a\nz\nq\n"}},
 		want:    "```console\n$ ls\na\n...\nz\nq\n```\n",
 		changed: 1,
 	}, {
 		name: "in-line wildcard kept where it fits, dropped where not",
 		src:  "```console\n$ df\nSize: ... MB\nUsed: ... MB\nFree: 3 MB\n```\n",
-		steps: []upStep{{line: 2, cmd: "df", nout: 3, outcome: Failed,
+		steps: []upStep{{line: 2, cmd: "df", nout: 3, outcome: runner.Failed,
 			actual: "Size: 12 MB\nUsed: 2 GB\nFree: 4 MB\n"}},
 		want:    "```console\n$ df\nSize: ... MB\nUsed: 2 GB\nFree: 4 MB\n```\n",
 		changed: 1,
 	}, {
 		name:    "output added to a step that had none",
 		src:     "```console\n$ touch f\n$ ls\n```\n",
-		steps:   []upStep{{line: 2, cmd: "touch f", nout: 0, outcome: Failed, actual: "oops\n"}},
+		steps:   []upStep{{line: 2, cmd: "touch f", nout: 0, outcome: runner.Failed, actual: "oops\n"}},
 		want:    "```console\n$ touch f\noops\n$ ls\n```\n",
 		changed: 1,
 	}, {
 		name:    "output removed when there is none any more",
 		src:     "```console\n$ touch f\nold\nlines\n$ ls\n```\n",
-		steps:   []upStep{{line: 2, cmd: "touch f", nout: 2, outcome: Failed, actual: "\n"}},
+		steps:   []upStep{{line: 2, cmd: "touch f", nout: 2, outcome: runner.Failed, actual: "\n"}},
 		want:    "```console\n$ touch f\n$ ls\n```\n",
 		changed: 1,
 	}, {
 		name:    "trailing whitespace and edge blank lines of the output dropped",
 		src:     "```console\n$ x\ny\n```\n",
-		steps:   []upStep{{line: 2, cmd: "x", nout: 1, outcome: Failed, actual: "\n  a  \nb\t\n\n"}},
+		steps:   []upStep{{line: 2, cmd: "x", nout: 1, outcome: runner.Failed, actual: "\n  a  \nb\t\n\n"}},
 		want:    "```console\n$ x\n  a\nb\n```\n",
 		changed: 1,
 	}, {
@@ -157,7 +158,7 @@ func TestUpdate(t *testing.T) {
 		format:  parser.RST,
 		prefix:  "  ",
 		src:     "::\n\n  $ echo 1\n  2",
-		steps:   []upStep{{line: 3, cmd: "echo 1", nout: 1, outcome: Failed, actual: "1\n"}},
+		steps:   []upStep{{line: 3, cmd: "echo 1", nout: 1, outcome: runner.Failed, actual: "1\n"}},
 		want:    "::\n\n  $ echo 1\n  1",
 		changed: 1,
 	}, {
@@ -165,13 +166,13 @@ func TestUpdate(t *testing.T) {
 		format:  parser.RST,
 		prefix:  "  ",
 		src:     "::\n\n  $ echo 1",
-		steps:   []upStep{{line: 3, cmd: "echo 1", nout: 0, outcome: Failed, actual: "1\n"}},
+		steps:   []upStep{{line: 3, cmd: "echo 1", nout: 0, outcome: runner.Failed, actual: "1\n"}},
 		want:    "::\n\n  $ echo 1\n  1\n",
 		changed: 1,
 	}, {
 		name: "regex: matching lines kept, new lines quoted",
 		src:  "```console\n$ v\nv[0-9]+\\.[0-9]+\nold\n```\n",
-		steps: []upStep{{line: 2, cmd: "v", nout: 2, outcome: Failed, opts: parser.Options{Regex: true},
+		steps: []upStep{{line: 2, cmd: "v", nout: 2, outcome: runner.Failed, opts: parser.Options{Regex: true},
 			actual: "v1.22\n(new) x.y\n"}},
 		want:    "```console\n$ v\nv[0-9]+\\.[0-9]+\n\\(new\\) x\\.y\n```\n",
 		changed: 1,
@@ -179,9 +180,9 @@ func TestUpdate(t *testing.T) {
 		name: "several steps, BOM and bytes elsewhere untouched",
 		src:  "\ufeff<!-- wordish: norm-ws -->  \n```console\n$ a\n1\n$ b\n2\n```\n\n   trailing   \n```console\n$ c\n3\n```\n",
 		steps: []upStep{
-			{line: 3, cmd: "a", nout: 1, outcome: Failed, actual: "one\n"},
-			{line: 5, cmd: "b", nout: 1, outcome: Passed},
-			{line: 11, cmd: "c", nout: 1, outcome: Failed, actual: "three\n"},
+			{line: 3, cmd: "a", nout: 1, outcome: runner.Failed, actual: "one\n"},
+			{line: 5, cmd: "b", nout: 1, outcome: runner.Passed},
+			{line: 11, cmd: "c", nout: 1, outcome: runner.Failed, actual: "three\n"},
 		},
 		want:    "\ufeff<!-- wordish: norm-ws -->  \n```console\n$ a\none\n$ b\n2\n```\n\n   trailing   \n```console\n$ c\nthree\n```\n",
 		changed: 2,
@@ -193,13 +194,13 @@ func TestUpdate(t *testing.T) {
 				format = parser.Markdown
 			}
 			doc := &parser.Document{Path: "x", Format: format, Source: []byte(tt.src), CRLF: tt.crlf}
-			var results []*StepResult
+			var results []*runner.StepResult
 			for _, s := range tt.steps {
 				st := mkStep(t, tt.src, s.line, s.cmd, s.nout, tt.prefix)
 				st.Options = s.opts
-				results = append(results, &StepResult{Step: st, Outcome: s.outcome, Actual: s.actual})
+				results = append(results, &runner.StepResult{Step: st, Outcome: s.outcome, Actual: s.actual})
 			}
-			got, changed, err := Update(doc, results)
+			got, changed, err := Rewrite(doc, results)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,12 +221,12 @@ func TestUpdateHTMLRefused(t *testing.T) {
 	src := "<pre>$ echo hi\nho\n</pre>\n"
 	doc := &parser.Document{Path: "page.html", Format: parser.HTML, Source: []byte(src)}
 	st := &parser.Step{Line: 1, Command: "echo hi", Expected: "ho", OutputStart: 15, OutputEnd: 18}
-	_, _, err := Update(doc, []*StepResult{{Step: st, Outcome: Failed, Actual: "hi"}})
+	_, _, err := Rewrite(doc, []*runner.StepResult{{Step: st, Outcome: runner.Failed, Actual: "hi"}})
 	if err == nil || !strings.Contains(err.Error(), "update the source the page was built from") {
 		t.Errorf("err = %v, want a refusal naming the page's source", err)
 	}
 	// Nothing failed: nothing to refuse.
-	if _, _, err := Update(doc, []*StepResult{{Step: st, Outcome: Passed}}); err != nil {
+	if _, _, err := Rewrite(doc, []*runner.StepResult{{Step: st, Outcome: runner.Passed}}); err != nil {
 		t.Errorf("passing HTML document: %v", err)
 	}
 }
@@ -238,7 +239,7 @@ func TestUpdateHTMLRefused(t *testing.T) {
 // written in place, atomically, keeping its mode.
 func TestUpdateFixture(t *testing.T) {
 	type res struct {
-		outcome Outcome
+		outcome runner.Outcome
 		actual  string
 	}
 	tests := []struct {
@@ -248,19 +249,19 @@ func TestUpdateFixture(t *testing.T) {
 	}{{
 		file: "guide.md",
 		results: map[int]res{
-			9:  {Failed, "app\nbin\ncache\nlogs\ntmp\nwww\n"},
-			19: {Failed, "2026\n"},
-			25: {Failed, "12\n"},
-			27: {Failed, "ten\n\ntwelve\n"},
-			35: {Errored, "nothing\n"},
+			9:  {runner.Failed, "app\nbin\ncache\nlogs\ntmp\nwww\n"},
+			19: {runner.Failed, "2026\n"},
+			25: {runner.Failed, "12\n"},
+			27: {runner.Failed, "ten\n\ntwelve\n"},
+			35: {runner.Errored, "nothing\n"},
 		},
 		changed: 4,
 	}, {
 		file: "guide.rst",
 		results: map[int]res{
-			8:  {Failed, "Linux\n"},
-			17: {Failed, "total 2\ndrwxr-xr-x 2 root root 4096 Nov 24 12:00 a\n-rw-r--r-- 1 root root   12 Nov 24 12:00 b\n"},
-			23: {Failed, "x\n"},
+			8:  {runner.Failed, "Linux\n"},
+			17: {runner.Failed, "total 2\ndrwxr-xr-x 2 root root 4096 Nov 24 12:00 a\n-rw-r--r-- 1 root root   12 Nov 24 12:00 b\n"},
+			23: {runner.Failed, "x\n"},
 		},
 		changed: 3,
 	}}
@@ -282,10 +283,10 @@ func TestUpdateFixture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var results []*StepResult
+			var results []*runner.StepResult
 			seen := 0
 			for _, s := range doc.Steps() {
-				r := &StepResult{Step: s, Outcome: Passed, Actual: s.Expected}
+				r := &runner.StepResult{Step: s, Outcome: runner.Passed, Actual: s.Expected}
 				if x, ok := tt.results[s.Line]; ok {
 					r.Outcome, r.Actual = x.outcome, x.actual
 					seen++
@@ -295,7 +296,7 @@ func TestUpdateFixture(t *testing.T) {
 			if seen != len(tt.results) {
 				t.Fatalf("only %d of the %d steps with results found; steps: %v", seen, len(tt.results), doc.Steps())
 			}
-			changed, err := UpdateFile(doc, results)
+			changed, err := File(doc, results)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -337,8 +338,8 @@ func TestUpdateRefusesStructureChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &StepResult{Step: doc.Steps()[0], Outcome: Failed, Actual: tt.actual}
-			_, _, err = Update(doc, []*StepResult{r})
+			r := &runner.StepResult{Step: doc.Steps()[0], Outcome: runner.Failed, Actual: tt.actual}
+			_, _, err = Rewrite(doc, []*runner.StepResult{r})
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("err = %v, want one saying %q", err, tt.err)
 			}
@@ -388,8 +389,8 @@ func TestUpdateKeepsPrompts(t *testing.T) {
 	if n := len(doc.Steps()); n != 2 {
 		t.Fatalf("%d steps, want 2 (with the mysql> prompt)", n)
 	}
-	r := &StepResult{Step: doc.Steps()[0], Outcome: Failed, Actual: "hi\n"}
-	got, changed, err := Update(doc, []*StepResult{r})
+	r := &runner.StepResult{Step: doc.Steps()[0], Outcome: runner.Failed, Actual: "hi\n"}
+	got, changed, err := Rewrite(doc, []*runner.StepResult{r})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package runner
+package report
 
 import (
 	"bufio"
@@ -17,31 +17,32 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 // sampleDocs are hand-built results covering every outcome, for the
 // reporter tests; they do not need the runner.
-func sampleDocs() []*DocResult {
+func sampleDocs() []*runner.DocResult {
 	step := func(line int, cmd string) *parser.Step {
 		return &parser.Step{File: "docs/a.md", Line: line, Prompt: "$ ", Command: cmd}
 	}
-	a := &DocResult{Path: "docs/a.md", Duration: 1500 * time.Millisecond, Steps: []*StepResult{
-		{Step: step(3, "echo hi"), Outcome: Passed, Actual: "hi", Duration: 10 * time.Millisecond},
-		{Step: step(5, "echo <x> & y"), Outcome: Failed, Actual: "b",
+	a := &runner.DocResult{Path: "docs/a.md", Duration: 1500 * time.Millisecond, Steps: []*runner.StepResult{
+		{Step: step(3, "echo hi"), Outcome: runner.Passed, Actual: "hi", Duration: 10 * time.Millisecond},
+		{Step: step(5, "echo <x> & y"), Outcome: runner.Failed, Actual: "b",
 			Diff: "--- expected\n+++ actual\n@@ -1 +1 @@\n-a\n+b\n"},
-		{Step: step(9, "false"), Outcome: Errored, Status: 1, Reason: "exit status 1, expected 0", Merged: "oops\n"},
-		{Step: step(11, "ls"), Outcome: NotRun},
-		{Step: step(13, "rm -rf x # wordish: skip"), Outcome: Skipped},
+		{Step: step(9, "false"), Outcome: runner.Errored, Status: 1, Reason: "exit status 1, expected 0", Merged: "oops\n"},
+		{Step: step(11, "ls"), Outcome: runner.NotRun},
+		{Step: step(13, "rm -rf x # wordish: skip"), Outcome: runner.Skipped},
 	}}
-	b := &DocResult{Path: "b.md", Steps: []*StepResult{
-		{Step: &parser.Step{File: "b.md", Line: 1, Command: "true"}, Outcome: Passed},
+	b := &runner.DocResult{Path: "b.md", Steps: []*runner.StepResult{
+		{Step: &parser.Step{File: "b.md", Line: 1, Command: "true"}, Outcome: runner.Passed},
 	}}
-	c := &DocResult{Path: "missing.md", Err: errors.New("missing.md: no such file or directory")}
-	return []*DocResult{a, b, c}
+	c := &runner.DocResult{Path: "missing.md", Err: errors.New("missing.md: no such file or directory")}
+	return []*runner.DocResult{a, b, c}
 }
 
 // replay feeds results to a reporter the way the runner does.
-func replay(rep Reporter, docs []*DocResult) {
+func replay(rep runner.Reporter, docs []*runner.DocResult) {
 	for _, d := range docs {
 		rep.StartDoc(d.Path)
 		for _, s := range d.Steps {
@@ -180,7 +181,7 @@ func TestJSONReporterConcurrent(t *testing.T) {
 			defer wg.Done()
 			d := sampleDocs()[0]
 			d.Path = fmt.Sprintf("doc%d.md", i)
-			replay(rep, []*DocResult{d})
+			replay(rep, []*runner.DocResult{d})
 		}()
 	}
 	wg.Wait()
@@ -252,12 +253,12 @@ func TestJSONReporterMatchesGoTest(t *testing.T) {
 	for _, d := range docs {
 		fmt.Fprintf(&src, "\tt.Run(%q, func(t *testing.T) {\n", d.Path)
 		for _, s := range d.Steps {
-			fmt.Fprintf(&src, "\t\tt.Run(%q, func(t *testing.T) {\n", StepName(s.Step))
+			fmt.Fprintf(&src, "\t\tt.Run(%q, func(t *testing.T) {\n", runner.StepName(s.Step))
 			switch s.Outcome {
-			case Failed, Errored:
-				fmt.Fprintf(&src, "\t\t\tt.Error(%q)\n", Detail(s))
-			case Skipped, NotRun:
-				fmt.Fprintf(&src, "\t\t\tt.Skip(%q)\n", SkipReason(s))
+			case runner.Failed, runner.Errored:
+				fmt.Fprintf(&src, "\t\t\tt.Error(%q)\n", runner.Detail(s))
+			case runner.Skipped, runner.NotRun:
+				fmt.Fprintf(&src, "\t\t\tt.Skip(%q)\n", runner.SkipReason(s))
 			}
 			src.WriteString("\t\t})\n")
 		}

@@ -1,4 +1,4 @@
-package runner
+package report
 
 import (
 	"bytes"
@@ -14,22 +14,23 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
-var updateGolden = flag.Bool("update-golden", false, "rewrite runner/testdata/html/*.golden.html")
+var updateGolden = flag.Bool("update-golden", false, "rewrite report/testdata/html/*.golden.html")
 
 // replayForHTML replays the fixture articles for real and sets every
 // duration to a fixed value, so that the page can be compared with a
 // golden file.
-func replayForHTML(t *testing.T, paths ...string) []*DocResult {
+func replayForHTML(t *testing.T, paths ...string) []*runner.DocResult {
 	t.Helper()
-	var docs []*DocResult
+	var docs []*runner.DocResult
 	for _, p := range paths {
 		doc, err := parser.ParseFile(p, parser.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := Run(context.Background(), doc, Options{Timeout: 10 * time.Second}, nopReporter{})
+		res := runner.Run(context.Background(), doc, runner.Options{Timeout: 10 * time.Second}, nopReporter{})
 		res.Duration = 1500 * time.Millisecond
 		for _, s := range res.Steps {
 			s.Duration = 1200 * time.Microsecond
@@ -41,7 +42,7 @@ func replayForHTML(t *testing.T, paths ...string) []*DocResult {
 
 func TestHTMLGolden(t *testing.T) {
 	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst", "testdata/html/page.html")
-	docs = append(docs, &DocResult{Path: "testdata/html/missing.md", Err: errors.New("testdata/html/missing.md: open: no such file or directory")})
+	docs = append(docs, &runner.DocResult{Path: "testdata/html/missing.md", Err: errors.New("testdata/html/missing.md: open: no such file or directory")})
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, docs); err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestHTMLGolden(t *testing.T) {
 	}
 	if got := buf.String(); got != string(want) {
 		t.Errorf("the page differs from %s (rerun with -update-golden and read the diff):\n%s",
-			golden, UnifiedDiff(strings.Split(string(want), "\n"), strings.Split(got, "\n"), nil))
+			golden, runner.UnifiedDiff(strings.Split(string(want), "\n"), strings.Split(got, "\n"), nil))
 	}
 }
 
@@ -184,7 +185,7 @@ func TestHTMLReporter(t *testing.T) {
 	h.Begin([]string{"b.md", "a.md"})
 	for _, p := range []string{"a.md", "b.md"} {
 		h.StartDoc(p)
-		h.EndDoc(&DocResult{Path: p, Err: errors.New(p + ": broken")})
+		h.EndDoc(&runner.DocResult{Path: p, Err: errors.New(p + ": broken")})
 	}
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
@@ -220,17 +221,17 @@ func fuzzHTMLPage(t *testing.T, path, article, output string) {
 	if err != nil {
 		return
 	}
-	res := &DocResult{Path: path, Doc: doc}
+	res := &runner.DocResult{Path: path, Doc: doc}
 	for i, s := range doc.Steps() {
-		r := &StepResult{Step: s, Outcome: []Outcome{Passed, Failed, Errored, Skipped, NotRun}[i%5],
+		r := &runner.StepResult{Step: s, Outcome: []runner.Outcome{runner.Passed, runner.Failed, runner.Errored, runner.Skipped, runner.NotRun}[i%5],
 			Actual: output, Merged: output, Reason: output}
-		if r.Outcome == Failed {
-			r.Diff = UnifiedDiff(NormLines(s.Expected), NormLines(output), nil)
+		if r.Outcome == runner.Failed {
+			r.Diff = runner.UnifiedDiff(runner.NormLines(s.Expected), runner.NormLines(output), nil)
 		}
 		res.Steps = append(res.Steps, r)
 	}
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, []*DocResult{res}); err != nil {
+	if err := WriteHTML(&buf, []*runner.DocResult{res}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := goquery.NewDocumentFromReader(&buf)

@@ -1,7 +1,7 @@
-package runner
+package report
 
 // For the main runner engineer: NewJUnitReporter(w) returns a
-// *JUnitReporter, which is a Reporter that only collects; the XML is
+// *JUnitReporter, which is a runner.Reporter that only collects; the XML is
 // written to w by its Close method, to call once after the last document
 // has ended (also after an interrupt). For `--junit FILE`, create FILE,
 // pass it as w, and close the file after Close. Safe for concurrent use.
@@ -12,13 +12,15 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/wordish-go/wordish/runner"
 )
 
 // JUnitReporter collects results and writes them as JUnit XML, the format
 // Jenkins, GitLab, GitHub Actions test summaries and most CI systems read:
 // a <testsuite> per document (named after its path as given) and a
-// <testcase> per step (named StepName, classname the path, with file and
-// line attributes). A failed step has a <failure> holding the Detail (the
+// <testcase> per step (named runner.StepName, classname the path, with file and
+// line attributes). A failed step has a <failure> holding the runner.Detail (the
 // command and the diff); an errored one an <error> with the reason as
 // message and the command and output as text; skipped and not-run steps a
 // <skipped>. An unreadable document is a suite with one errored testcase
@@ -29,14 +31,14 @@ type JUnitReporter struct {
 	w   io.Writer
 	now func() time.Time
 	docOrder
-	start map[string]time.Time    // StartDoc time by path
-	docs  map[string][]*DocResult // ended documents by path
+	start map[string]time.Time           // StartDoc time by path
+	docs  map[string][]*runner.DocResult // ended documents by path
 	done  bool
 }
 
 // NewJUnitReporter returns a reporter that writes JUnit XML to w on Close.
 func NewJUnitReporter(w io.Writer) *JUnitReporter {
-	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*DocResult{}}
+	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*runner.DocResult{}}
 }
 
 // Begin declares the documents in argument order, so that the suites come
@@ -49,7 +51,7 @@ func (j *JUnitReporter) Begin(paths []string) {
 	}
 }
 
-// StartDoc implements Reporter.
+// StartDoc implements runner.Reporter.
 func (j *JUnitReporter) StartDoc(path string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -57,11 +59,11 @@ func (j *JUnitReporter) StartDoc(path string) {
 	j.start[path] = j.now()
 }
 
-// Step implements Reporter; steps are taken from the DocResult at EndDoc.
-func (j *JUnitReporter) Step(string, *StepResult) {}
+// Step implements runner.Reporter; steps are taken from the runner.DocResult at EndDoc.
+func (j *JUnitReporter) Step(string, *runner.StepResult) {}
 
-// EndDoc implements Reporter.
-func (j *JUnitReporter) EndDoc(r *DocResult) {
+// EndDoc implements runner.Reporter.
+func (j *JUnitReporter) EndDoc(r *runner.DocResult) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.add(r.Path)
@@ -115,7 +117,7 @@ type junitProblem struct {
 
 func junitTime(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
-func (j *JUnitReporter) suite(r *DocResult, start time.Time) junitSuite {
+func (j *JUnitReporter) suite(r *runner.DocResult, start time.Time) junitSuite {
 	s := junitSuite{Name: r.Path, File: r.Path, Time: junitTime(r.Duration),
 		Timestamp: start.UTC().Format("2006-01-02T15:04:05")}
 	if r.Err != nil {
@@ -124,25 +126,25 @@ func (j *JUnitReporter) suite(r *DocResult, start time.Time) junitSuite {
 			Time: junitTime(0), Error: &junitProblem{Message: r.Err.Error(), Type: "unreadable"}})
 	}
 	for _, st := range r.Steps {
-		c := junitCase{Name: StepName(st.Step), Classname: r.Path, File: r.Path,
+		c := junitCase{Name: runner.StepName(st.Step), Classname: r.Path, File: r.Path,
 			Line: st.Step.Line, Time: junitTime(st.Duration)}
 		s.Tests++
 		switch st.Outcome {
-		case Failed:
+		case runner.Failed:
 			s.Failures++
-			c.Failure = &junitProblem{Message: "output differs", Type: "failed", Text: Detail(st)}
-		case Errored:
+			c.Failure = &junitProblem{Message: "output differs", Type: "failed", Text: runner.Detail(st)}
+		case runner.Errored:
 			s.Errors++
 			reason := st.Reason
 			if reason == "" {
 				reason = fmt.Sprintf("exit status %d", st.Status)
 			}
-			c.Error = &junitProblem{Message: reason, Type: "errored", Text: Detail(st)}
-		case Skipped, NotRun:
+			c.Error = &junitProblem{Message: reason, Type: "errored", Text: runner.Detail(st)}
+		case runner.Skipped, runner.NotRun:
 			s.Skipped++
-			c.Skipped = &junitProblem{Message: SkipReason(st)}
+			c.Skipped = &junitProblem{Message: runner.SkipReason(st)}
 		}
-		if st.Outcome == Failed && st.Stderr != "" {
+		if st.Outcome == runner.Failed && st.Stderr != "" {
 			// Standard error shown apart, as the text report does.
 			c.SystemErr = st.Stderr
 		}
@@ -166,7 +168,7 @@ func (j *JUnitReporter) Close() error {
 	for _, path := range j.order {
 		rs := j.docs[path]
 		if len(rs) == 0 {
-			rs = []*DocResult{{Path: path, Err: fmt.Errorf("%s: interrupted before the document ended", path)}}
+			rs = []*runner.DocResult{{Path: path, Err: fmt.Errorf("%s: interrupted before the document ended", path)}}
 		}
 		for _, r := range rs {
 			s := j.suite(r, j.start[path])

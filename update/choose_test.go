@@ -1,4 +1,4 @@
-package runner
+package update
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 // TestUpdaterChoose: with Choose, only the results it picks are written.
@@ -22,17 +23,17 @@ func TestUpdaterChoose(t *testing.T) {
 	}
 	u := NewUpdater(nopReporter{})
 	var offered int
-	u.Choose = func(r *DocResult) []*StepResult {
+	u.Choose = func(r *runner.DocResult) ([]*runner.StepResult, bool) {
 		offered = len(r.Steps)
-		var keep []*StepResult
+		var keep []*runner.StepResult
 		for _, s := range r.Steps {
 			if s.Step.Command == "echo two" {
 				keep = append(keep, s)
 			}
 		}
-		return keep
+		return keep, false
 	}
-	Run(context.Background(), doc, Options{}, u)
+	runner.Run(context.Background(), doc, runner.Options{}, u)
 	if offered != 2 {
 		t.Errorf("Choose saw %d results, want 2", offered)
 	}

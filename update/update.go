@@ -1,22 +1,24 @@
-package runner
+// Package update rewrites the expected outputs of an article that drifted
+// (`wordish update`, WORDISH_UPDATE=1 in go test): Rewrite computes the new
+// source, keeping "..." wildcards where they still fit; File writes it back
+// so that a kill at any moment leaves the old or the new article; Updater
+// is the reporter that does so as each document of a run ends.
+package update
 
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
-// Update rewrites, in the source of doc, the expected output of every
+// Rewrite rewrites, in the source of doc, the expected output of every
 // failed step with the output the step actually produced, and returns the
 // new source and the number of steps rewritten. Steps with any other
 // outcome are left alone: an errored step's output describes a state the
@@ -53,12 +55,12 @@ import (
 //
 // The result is parsed again: if the article no longer reads as the same
 // commands with the new outputs (an output line that looks like a prompt,
-// or that closes the code block), Update fails rather than change the
+// or that closes the code block), Rewrite fails rather than change the
 // article's structure, and the step is left to be edited by hand.
 //
-// HTML documents (steps not Editable) cannot be rewritten: Update fails
+// HTML documents (steps not Editable) cannot be rewritten: Rewrite fails
 // and says to update the source the page was built from.
-func Update(doc *parser.Document, results []*StepResult) (newSource []byte, changed int, err error) {
+func Rewrite(doc *parser.Document, results []*runner.StepResult) (newSource []byte, changed int, err error) {
 	type edit struct {
 		start, end int
 		text       string
@@ -66,7 +68,7 @@ func Update(doc *parser.Document, results []*StepResult) (newSource []byte, chan
 	var edits []edit
 	written := map[*parser.Step][]string{}
 	for _, r := range results {
-		if r.Outcome != Failed || r.Step == nil {
+		if r.Outcome != runner.Failed || r.Step == nil {
 			continue
 		}
 		s := r.Step
@@ -159,7 +161,7 @@ func checkReparse(doc *parser.Document, src []byte, written map[*parser.Step][]s
 			return fmt.Errorf("%s: rewriting the expected outputs would change the article's steps near %s: "+
 				"an output line reads as a prompt or ends the code block; update it by hand", doc.Path, where)
 		}
-		if lines, ok := byPos[i]; ok && !slices.Equal(NormLines(nu[i].Expected), NormLines(strings.Join(lines, "\n"))) {
+		if lines, ok := byPos[i]; ok && !slices.Equal(runner.NormLines(nu[i].Expected), runner.NormLines(strings.Join(lines, "\n"))) {
 			return fmt.Errorf("%s:%d: the new expected output would not read back as written "+
 				"(an output line reads as a prompt or ends the code block); update it by hand", doc.Path, old[i].Line)
 		}
@@ -167,13 +169,16 @@ func checkReparse(doc *parser.Document, src []byte, written map[*parser.Step][]s
 	return nil
 }
 
+// ellipsis is the wildcard of expected outputs (see runner.Compile).
+const ellipsis = "..."
+
 // maxAlign bounds the alignment table (old lines × new lines); beyond it
 // the plain actual output is written, which is always correct, only less
 // kind to wildcards.
 const maxAlign = 1_000_000
 
 // newExpected returns the lines of the new expected output of s, given
-// the actual output; see Update for the rules.
+// the actual output; see Rewrite for the rules.
 func newExpected(s *parser.Step, actual string) []string {
 	act := cleanLines(actual)
 	plain := act
@@ -188,7 +193,7 @@ func newExpected(s *parser.Step, actual string) []string {
 		return plain
 	}
 	lines := align(old, act, plain, s.Options)
-	if !Compile(strings.Join(lines, "\n"), s.Options).Match(actual) {
+	if !runner.Compile(strings.Join(lines, "\n"), s.Options).Match(actual) {
 		return plain
 	}
 	return lines
@@ -210,7 +215,7 @@ func cleanLines(text string) []string {
 	return lines
 }
 
-// align pairs old expected lines with new actual lines (see Update) and
+// align pairs old expected lines with new actual lines (see Rewrite) and
 // returns the new expected lines. plain[j] is act[j] as it must be
 // written when it replaces an old line.
 func align(old, act, plain []string, o parser.Options) []string {
@@ -240,7 +245,7 @@ func align(old, act, plain []string, o parser.Options) []string {
 			fits[i] = func(a string) bool { return a == l }
 			continue
 		}
-		fits[i] = Compile(l, o).Match
+		fits[i] = runner.Compile(l, o).Match
 	}
 	for i := 1; i <= n; i++ {
 		dots := strings.TrimSpace(old[i-1]) == ellipsis
@@ -296,185 +301,54 @@ func align(old, act, plain []string, o parser.Options) []string {
 	return out
 }
 
-// UpdateFile runs Update on doc and, when a step changed, writes the new
-// source back to the article (writeBack): the file doc.Path names, through
-// symbolic links, keeping its mode, owner and hard links, and only if it
-// still holds what the replay read. A failed write changes nothing and
-// returns 0 steps changed.
-func UpdateFile(doc *parser.Document, results []*StepResult) (changed int, err error) {
-	src, changed, err := Update(doc, results)
-	if err != nil || changed == 0 {
-		return 0, err
-	}
-	if err := writeBack(doc.Path, doc.Source, src); err != nil {
-		return 0, err
-	}
-	return changed, nil
-}
-
-// writeBack replaces the content of the article at path, orig when the
-// replay read it, with data. A kill -9 at any moment leaves the old or the
-// new content: the new one is written whole to a temporary file in the
-// same directory, given the article's mode and owner, synced, then
-// renamed over it. A file with hard links (or whose owner cannot be
-// given to another file) is rewritten in place instead, which keeps the
-// links; a complete copy of the old content is kept next to it
-// (.NAME.wordish-backup-*) until the new one is synced, so that a kill
-// then leaves the old content there.
-func writeBack(path string, orig, data []byte) error {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return err
-	}
-	cur, err := os.ReadFile(real)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(cur, orig) {
-		return fmt.Errorf("%s: changed on disk since wordish read it; not rewritten (run wordish update again)", path)
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(real, &st); err != nil {
-		return &os.PathError{Op: "stat", Path: real, Err: err}
-	}
-	if st.Nlink > 1 {
-		return rewriteInPlace(real, cur, data)
-	}
-	dir := filepath.Dir(real)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(real)+".wordish-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	// The owner first: chown clears the set-user-ID and set-group-ID bits.
-	if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return rewriteInPlace(real, cur, data)
-	}
-	if err := unix.Fchmod(int(f.Fd()), st.Mode&0o7777); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, real); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-// rewriteInPlace writes data over the file at path, which holds old, after
-// a synced backup copy of old; the backup is removed once data is synced.
-func rewriteInPlace(path string, old, data []byte) error {
-	b, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".wordish-backup-*")
-	if err != nil {
-		return err
-	}
-	backup := b.Name()
-	if _, err := b.Write(old); err == nil {
-		err = b.Sync()
-	}
-	if cerr := b.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(backup)
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		os.Remove(backup)
-		return err
-	}
-	_, err = f.WriteAt(data, 0)
-	if err == nil {
-		err = f.Truncate(int64(len(data)))
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		// Put the old content back; the backup stays if that fails too.
-		if f, e := os.OpenFile(path, os.O_WRONLY, 0); e == nil {
-			if _, e = f.WriteAt(old, 0); e == nil {
-				e = f.Truncate(int64(len(old)))
-			}
-			if e == nil {
-				e = f.Sync()
-			}
-			f.Close()
-			if e == nil {
-				os.Remove(backup)
-			}
-		}
-		return fmt.Errorf("%s: rewriting in place: %w", path, err)
-	}
-	os.Remove(backup)
-	return nil
-}
-
-// Updater is the Reporter of `wordish update`: it passes every call on to
+// Updater is the runner.Reporter of `wordish update`: it passes every call on to
 // Next, and when a document ends, after passing that on, rewrites the
-// document's failed expected outputs in its file (UpdateFile). It is
+// document's failed expected outputs in its file (File). It is
 // safe for concurrent use by several documents. Wrap the reporters a run
 // uses with it to turn the run into an update.
 type Updater struct {
-	Next Reporter
-	// Choose, when set, picks among a document's results those whose
-	// outputs are written (`wordish update -i` asks the user); nil
-	// writes every failed step.
-	Choose func(r *DocResult) []*StepResult
+	Next runner.Reporter
+	// Choose, when set, picks the results written; nil writes every
+	// failed step.
+	Choose Chooser
 
 	mu      sync.Mutex
 	changed map[string]int
 	errs    []error
+	stopped bool
 }
 
+// A Chooser picks among a document's results those whose outputs are
+// written (`wordish update -i` asks the user, the go test integration
+// writes the steps it reported); stop asks that no more document be
+// replayed (the user quit).
+type Chooser func(r *runner.DocResult) (write []*runner.StepResult, stop bool)
+
 // NewUpdater returns an Updater reporting to next.
-func NewUpdater(next Reporter) *Updater {
+func NewUpdater(next runner.Reporter) *Updater {
 	return &Updater{Next: next, changed: map[string]int{}}
 }
 
-// StartDoc implements Reporter.
+// StartDoc implements runner.Reporter.
 func (u *Updater) StartDoc(path string) { u.Next.StartDoc(path) }
 
-// Step implements Reporter.
-func (u *Updater) Step(path string, r *StepResult) { u.Next.Step(path, r) }
+// Step implements runner.Reporter.
+func (u *Updater) Step(path string, r *runner.StepResult) { u.Next.Step(path, r) }
 
-// EndDoc implements Reporter.
-func (u *Updater) EndDoc(r *DocResult) {
+// EndDoc implements runner.Reporter.
+func (u *Updater) EndDoc(r *runner.DocResult) {
 	u.Next.EndDoc(r)
 	if r.Doc == nil {
 		return
 	}
-	steps := r.Steps
+	steps, stop := r.Steps, false
 	if u.Choose != nil {
-		steps = u.Choose(r)
+		steps, stop = u.Choose(r)
 	}
-	n, err := UpdateFile(r.Doc, steps)
+	n, err := File(r.Doc, steps)
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.stopped = u.stopped || stop
 	if err != nil {
 		u.errs = append(u.errs, err)
 	}
@@ -499,4 +373,12 @@ func (u *Updater) Errs() []error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return append([]error(nil), u.errs...)
+}
+
+// Stopped reports whether a Chooser asked that no more document be
+// replayed.
+func (u *Updater) Stopped() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.stopped
 }

@@ -1,11 +1,10 @@
-package main
+package wordish
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -14,34 +13,6 @@ import (
 
 // defaultMaxSize bounds the documents wordish reads (--max-size).
 const defaultMaxSize = 64 << 20
-
-// checkReportOut refuses, before anything runs, a report FILE (--json,
-// --junit: the formats without a Check of their own)
-// that is one of the documents or an existing file with the extension of
-// an article: the report would overwrite an article.
-func checkReportOut(flag, out string, docs []string) error {
-	if out == "" || out == "-" {
-		return nil
-	}
-	outInfo, statErr := os.Stat(out)
-	for _, t := range expandArgs(docs) {
-		same := filepath.Clean(t.path) == filepath.Clean(out)
-		if !same && statErr == nil {
-			if di, err := os.Stat(t.path); err == nil && os.SameFile(di, outInfo) {
-				same = true
-			}
-		}
-		if same {
-			return fmt.Errorf("--%s %s: is one of the documents; the report would overwrite it", flag, out)
-		}
-	}
-	if statErr == nil {
-		if f, err := parser.FormatOf(out); err == nil {
-			return fmt.Errorf("--%s %s: an existing file with the extension of an article (%s); the report would overwrite it (name it FILE.%s)", flag, out, f, flag)
-		}
-	}
-	return nil
-}
 
 // readArticle reads the document at path, which must be a regular file of
 // at most max bytes: a FIFO, a device or a huge file would hang or

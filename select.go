@@ -1,4 +1,4 @@
-package main
+package wordish
 
 import (
 	"errors"
@@ -249,4 +249,113 @@ func countSelected(doc *parser.Document, sel func(*parser.Step) bool) int {
 		}
 	}
 	return n
+}
+
+// selectTargets parses the documents and keeps those the selection
+// (Config.Run, Config.Shard) picks, with each one's step selector. It
+// parses everything first: a root step without root stops the whole run
+// before any command runs. An unreadable document (or a typo in a
+// directive) is kept, to be reported in its place in the report, and the
+// others still run.
+func (p *pipeline) selectTargets(runRE *regexp.Regexp) error {
+	max := p.cfg.MaxSize
+	switch {
+	case max == 0:
+		max = DefaultMaxSize
+	case max < 0:
+		max = 0
+	}
+	p.sels = map[*target]func(*parser.Step) bool{}
+	for _, t := range p.targets {
+		if t.err != nil {
+			continue
+		}
+		t.doc, t.err = parseArticle(t.path, p.cfg.Parse, max)
+		if t.err != nil {
+			continue
+		}
+		if len(t.doc.Blocks) == 0 {
+			fmt.Fprintf(p.stderr, "%s: no shell sessions found\n", t.path)
+		}
+		sel, err := t.selector(runRE)
+		if err != nil {
+			return err
+		}
+		p.sels[t] = sel
+	}
+	if runRE != nil {
+		kept, any := p.targets[:0:0], false
+		for _, t := range p.targets {
+			if t.doc == nil || countSelected(t.doc, p.sels[t]) > 0 {
+				kept = append(kept, t)
+				any = any || t.doc != nil
+			}
+		}
+		if !any {
+			return fmt.Errorf("--run %q selects no step (names are FILE/L<line>_<command>, as wordish list shows the lines)", p.cfg.Run)
+		}
+		p.targets = kept
+	}
+	if p.cfg.Shard.N > 0 {
+		var timing map[string]float64
+		if p.cfg.ShardTiming != "" {
+			var err error
+			if timing, err = readTiming(p.cfg.ShardTiming); err != nil {
+				return fmt.Errorf("--shard-timing: %v", err)
+			}
+		}
+		shard := shardOf(p.targets, p.cfg.Shard.N, timing)
+		kept := p.targets[:0:0]
+		for i, t := range p.targets {
+			if shard[i] == p.cfg.Shard.K-1 {
+				kept = append(kept, t)
+			}
+		}
+		p.targets = kept
+	}
+	return nil
+}
+
+// startedSteps counts the steps of doc whose command will start under
+// the selection sel (runner.Options.Select): not the skipped ones, nor
+// those after the last selected step but cleanup steps.
+func startedSteps(doc *parser.Document, sel func(*parser.Step) bool) int {
+	steps := doc.Steps()
+	last := len(steps) - 1
+	if sel != nil {
+		for last >= 0 && !sel(steps[last]) {
+			last--
+		}
+	}
+	n := 0
+	for i, s := range steps {
+		if !s.Options.Skip && (i <= last || s.Options.Cleanup) {
+			n++
+		}
+	}
+	return n
+}
+
+// A File is one document a FILE argument names, or the error saying why
+// the argument names none (an empty directory, a pattern matching
+// nothing).
+type File struct {
+	Path string
+	Err  error
+}
+
+// Files expands FILE arguments as Run does (directories, patterns,
+// FILE:LINE), each path once, in the order of first mention.
+func Files(args []string) []File {
+	var out []File
+	for _, t := range expandArgs(args) {
+		out = append(out, File{t.path, t.err})
+	}
+	return out
+}
+
+// FileOf is the file a FILE or FILE:LINE[,LINE...] argument names.
+func FileOf(arg string) string {
+	file, _ := splitFileLines(arg)
+	return file
 }

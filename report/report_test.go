@@ -1,4 +1,4 @@
-package runner
+package report
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 func TestTextReporterSteps(t *testing.T) {
@@ -15,26 +16,26 @@ func TestTextReporterSteps(t *testing.T) {
 	tests := []struct {
 		name string
 		opt  TextOptions
-		r    *StepResult
+		r    *runner.StepResult
 		want string // the step's lines
 	}{
-		{"pass is quiet", TextOptions{}, &StepResult{Step: step, Outcome: Passed}, ""},
-		{"skip is quiet", TextOptions{}, &StepResult{Step: step, Outcome: Skipped}, ""},
-		{"pass verbose", TextOptions{Verbose: true}, &StepResult{Step: root, Outcome: Passed},
+		{"pass is quiet", TextOptions{}, &runner.StepResult{Step: step, Outcome: runner.Passed}, ""},
+		{"skip is quiet", TextOptions{}, &runner.StepResult{Step: step, Outcome: runner.Skipped}, ""},
+		{"pass verbose", TextOptions{Verbose: true}, &runner.StepResult{Step: root, Outcome: runner.Passed},
 			"PASS a.md:9: # id -u (0s)\n"},
-		{"skip verbose", TextOptions{Verbose: true}, &StepResult{Step: root, Outcome: Skipped},
+		{"skip verbose", TextOptions{Verbose: true}, &runner.StepResult{Step: root, Outcome: runner.Skipped},
 			"SKIP a.md:9: # id -u\n"},
-		{"deferred pass shown", TextOptions{}, &StepResult{Step: root, Outcome: Passed, Deferred: true},
+		{"deferred pass shown", TextOptions{}, &runner.StepResult{Step: root, Outcome: runner.Passed, Deferred: true},
 			"PASS a.md:9: # id -u    (cleanup, run at the end)\n"},
-		{"multi-line command", TextOptions{}, &StepResult{Step: step, Outcome: Failed, Diff: "--- expected\n+++ actual\n@@ -1 +1 @@\n-1\n+2\n"},
+		{"multi-line command", TextOptions{}, &runner.StepResult{Step: step, Outcome: runner.Failed, Diff: "--- expected\n+++ actual\n@@ -1 +1 @@\n-1\n+2\n"},
 			"FAIL a.md:3: $ for i in 1; do\n    >   echo $i\n    > done\n    --- expected\n    +++ actual\n    @@ -1 +1 @@\n    -1\n    +2\n"},
-		{"stderr apart", TextOptions{}, &StepResult{Step: root, Outcome: Failed, Diff: "D\n", Stdout: "o\n", Actual: "o\n", Stderr: "e\t\n", Merged: "o\ne\t\n"},
+		{"stderr apart", TextOptions{}, &runner.StepResult{Step: root, Outcome: runner.Failed, Diff: "D\n", Stdout: "o\n", Actual: "o\n", Stderr: "e\t\n", Merged: "o\ne\t\n"},
 			"FAIL a.md:9: # id -u\n    D\n    stderr (not compared):\n    | e→\n"},
-		{"no stderr apart when merged was compared", TextOptions{}, &StepResult{Step: root, Outcome: Failed, Diff: "D\n", Stdout: "o\n", Actual: "o\ne\n", Stderr: "e\n", Merged: "o\ne\n"},
+		{"no stderr apart when merged was compared", TextOptions{}, &runner.StepResult{Step: root, Outcome: runner.Failed, Diff: "D\n", Stdout: "o\n", Actual: "o\ne\n", Stderr: "e\n", Merged: "o\ne\n"},
 			"FAIL a.md:9: # id -u\n    D\n"},
-		{"error with output", TextOptions{}, &StepResult{Step: root, Outcome: Errored, Reason: "exit status 2, expected 0", Merged: "x \n\x00y\n"},
+		{"error with output", TextOptions{}, &runner.StepResult{Step: root, Outcome: runner.Errored, Reason: "exit status 2, expected 0", Merged: "x \n\x00y\n"},
 			"ERROR a.md:9: # id -u\n    exit status 2, expected 0\n    output:\n    | x·\n    | \\x00y\n"},
-		{"colour", TextOptions{Color: true}, &StepResult{Step: root, Outcome: Failed, Diff: "@@ -1 +1 @@\n-a\n+b\n"},
+		{"colour", TextOptions{Color: true}, &runner.StepResult{Step: root, Outcome: runner.Failed, Diff: "@@ -1 +1 @@\n-a\n+b\n"},
 			"\x1b[31mFAIL\x1b[0m a.md:9: # id -u\n    \x1b[36m@@ -1 +1 @@\x1b[0m\n    \x1b[31m-a\x1b[0m\n    \x1b[32m+b\x1b[0m\n"},
 	}
 	for _, tt := range tests {
@@ -60,7 +61,7 @@ func TestTextReporterLongOutput(t *testing.T) {
 		lines[i] = "line"
 	}
 	lines[99] = "the last line"
-	rep.Step("a.md", &StepResult{Step: &parser.Step{File: "a.md", Line: 1, Command: "x"}, Outcome: Errored,
+	rep.Step("a.md", &runner.StepResult{Step: &parser.Step{File: "a.md", Line: 1, Command: "x"}, Outcome: runner.Errored,
 		Reason: "why", Merged: strings.Join(lines, "\n") + "\n"})
 	got := out.String()
 	if !strings.Contains(got, "| … 60 lines before\n") || !strings.HasSuffix(got, "| the last line\n") {
@@ -91,7 +92,7 @@ func TestTextReporterProgress(t *testing.T) {
 	if got := snap(); got != "[1/2] a.md:1: $ sleep 4 (0.0s)" {
 		t.Fatalf("progress line: %q", got)
 	}
-	rep.Step("a.md", &StepResult{Step: s1, Outcome: Passed})
+	rep.Step("a.md", &runner.StepResult{Step: s1, Outcome: runner.Passed})
 	rep.StartStep("a.md", s2)
 	if got := snap(); !strings.HasSuffix(got, "\r\x1b[K[2/2] a.md:3: $ for i in 1 2; do … (0.0s)") {
 		t.Fatalf("progress line: %q", got)
@@ -102,8 +103,8 @@ func TestTextReporterProgress(t *testing.T) {
 	if len(snap()) <= n {
 		t.Errorf("not redrawn while the step runs: %q", out.String())
 	}
-	rep.Step("a.md", &StepResult{Step: s2, Outcome: Passed})
-	rep.EndDoc(&DocResult{Path: "a.md", Steps: []*StepResult{{Outcome: Passed}, {Outcome: Passed}}})
+	rep.Step("a.md", &runner.StepResult{Step: s2, Outcome: runner.Passed})
+	rep.EndDoc(&runner.DocResult{Path: "a.md", Steps: []*runner.StepResult{{Outcome: runner.Passed}, {Outcome: runner.Passed}}})
 	rep.Finish()
 	s := out.String()
 	last := s[strings.LastIndex(s, "\r\x1b[K")+len("\r\x1b[K"):]
@@ -115,7 +116,7 @@ func TestTextReporterProgress(t *testing.T) {
 	rep = NewTextReporter(&out, TextOptions{})
 	rep.StartDoc("a.md")
 	rep.StartStep("a.md", s1)
-	rep.Step("a.md", &StepResult{Step: s1, Outcome: Passed})
+	rep.Step("a.md", &runner.StepResult{Step: s1, Outcome: runner.Passed})
 	if out.Len() != 0 {
 		t.Errorf("progress without a terminal: %q", out.String())
 	}
@@ -149,8 +150,8 @@ func TestProgressLine(t *testing.T) {
 // more than one document was reported; unreadable documents are counted
 // in the summary, in the singular for one.
 func TestTextReporterQuietRecapSummary(t *testing.T) {
-	step := func(file string, line int, o Outcome, diff string) *StepResult {
-		return &StepResult{Step: &parser.Step{File: file, Line: line, Command: "cmd"}, Outcome: o, Reason: "why", Diff: diff}
+	step := func(file string, line int, o runner.Outcome, diff string) *runner.StepResult {
+		return &runner.StepResult{Step: &parser.Step{File: file, Line: line, Command: "cmd"}, Outcome: o, Reason: "why", Diff: diff}
 	}
 	diff := "--- expected\n+++ actual\n@@ -1,7 +1,7 @@\n-1\n+2\n 3\n 4\n 5\n 6\n 7\n"
 	run := func(opt TextOptions, docs ...string) string {
@@ -161,15 +162,15 @@ func TestTextReporterQuietRecapSummary(t *testing.T) {
 			rep.StartDoc(d)
 			switch d {
 			case "ok.md":
-				r := step(d, 1, Passed, "")
+				r := step(d, 1, runner.Passed, "")
 				rep.Step(d, r)
-				rep.EndDoc(&DocResult{Path: d, Steps: []*StepResult{r}})
+				rep.EndDoc(&runner.DocResult{Path: d, Steps: []*runner.StepResult{r}})
 			case "bad.md":
-				r := step(d, 4, Failed, diff)
+				r := step(d, 4, runner.Failed, diff)
 				rep.Step(d, r)
-				rep.EndDoc(&DocResult{Path: d, Steps: []*StepResult{r}})
+				rep.EndDoc(&runner.DocResult{Path: d, Steps: []*runner.StepResult{r}})
 			default:
-				rep.EndDoc(&DocResult{Path: d, Err: &parser.Error{File: d, Msg: "no such file or directory"}})
+				rep.EndDoc(&runner.DocResult{Path: d, Err: &parser.Error{File: d, Msg: "no such file or directory"}})
 			}
 		}
 		rep.Finish()
@@ -220,11 +221,53 @@ func TestTextReporterNotRunReason(t *testing.T) {
 	rep := NewTextReporter(&out, TextOptions{})
 	rep.StartDoc("a.md")
 	for _, line := range []int{1, 2} {
-		rep.Step("a.md", &StepResult{Step: &parser.Step{File: "a.md", Line: line, Command: "x"}, Outcome: NotRun,
+		rep.Step("a.md", &runner.StepResult{Step: &parser.Step{File: "a.md", Line: line, Command: "x"}, Outcome: runner.NotRun,
 			Reason: "interrupted before it started"})
 	}
 	want := "NOT RUN (interrupted before it started):\n    a.md:1: $ x\n    a.md:2: $ x\n"
 	if out.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestTextReporterOrder(t *testing.T) {
+	// Two documents reported interleaved come out whole, in plan order.
+	var out bytes.Buffer
+	rep := NewTextReporter(&out, TextOptions{})
+	rep.Begin([]string{"a.md", "b.md"})
+	step := func(file string, line int, o runner.Outcome) *runner.StepResult {
+		return &runner.StepResult{Step: &parser.Step{File: file, Line: line, Command: "cmd"}, Outcome: o, Reason: "why"}
+	}
+	rep.StartDoc("b.md")
+	rep.StartDoc("a.md")
+	rep.Step("b.md", step("b.md", 1, runner.Errored))
+	rep.Step("a.md", step("a.md", 1, runner.Passed))
+	rep.Step("b.md", step("b.md", 2, runner.NotRun))
+	rep.EndDoc(&runner.DocResult{Path: "b.md", Steps: []*runner.StepResult{step("b.md", 1, runner.Errored), step("b.md", 2, runner.NotRun)}})
+	if out.Len() != 0 {
+		t.Fatalf("b.md printed before a.md ended:\n%s", out.String())
+	}
+	rep.Step("a.md", step("a.md", 2, runner.Failed))
+	rep.EndDoc(&runner.DocResult{Path: "a.md", Steps: []*runner.StepResult{step("a.md", 1, runner.Passed), step("a.md", 2, runner.Failed)}})
+	rep.Finish()
+	want := `FAIL a.md:2: $ cmd
+    why
+FAIL a.md: 1 passed, 1 failed, 0 errored, 0 skipped, 0 not run
+ERROR b.md:1: $ cmd
+    why
+    (no output)
+    not run:
+    b.md:2: $ cmd
+FAIL b.md: 0 passed, 0 failed, 1 errored, 0 skipped, 1 not run
+
+Failures:
+FAIL a.md:2: $ cmd
+    why
+ERROR b.md:1: $ cmd
+    why
+1 passed, 1 failed, 1 errored, 0 skipped, 1 not run
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }

@@ -1,11 +1,10 @@
-package runner
+package report
 
 import (
 	"bytes"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/wordish-go/wordish/parser"
 )
@@ -14,26 +13,12 @@ import (
 // (html.tmpl); a file that has it may be overwritten.
 var wordishMark = []byte(`<meta name="generator" content="wordish">`)
 
-// checkHTMLOut refuses an --html FILE that would destroy an article: one
-// of the documents of the run, a file with a Markdown or reST extension,
+// checkHTMLOut refuses an --html FILE that would destroy an article (one
+// of the documents of the run is refused by Check): a file with a Markdown or reST extension,
 // or an existing HTML file that wordish did not write (an HTML article
 // such as docs/lvm.html). A usage error, before anything runs.
-func checkHTMLOut(out string, docs []string) error {
-	if out == "" {
-		return nil
-	}
+func checkHTMLOut(out string) error {
 	outInfo, statErr := os.Stat(out)
-	for _, d := range docs {
-		same := filepath.Clean(d) == filepath.Clean(out)
-		if !same && statErr == nil {
-			if di, err := os.Stat(d); err == nil && os.SameFile(di, outInfo) {
-				same = true
-			}
-		}
-		if same {
-			return fmt.Errorf("--html %s: is one of the documents; the report would overwrite it", out)
-		}
-	}
 	if f, err := parser.FormatOf(out); err == nil && f != parser.HTML {
 		return fmt.Errorf("--html %s: has the extension of an article (%s); name the report FILE.html", out, f)
 	}

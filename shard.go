@@ -1,4 +1,4 @@
-package main
+package wordish
 
 import (
 	"bufio"
@@ -24,27 +24,6 @@ import (
 // previous run's --json or --junit report. A document that report does
 // not know is estimated from its steps at the report's mean time per
 // step.
-
-// shardSpec is a parsed --shard K/N; the zero value is "no sharding".
-type shardSpec struct{ k, n int }
-
-func (s *shardSpec) String() string {
-	if s.n == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", s.k, s.n)
-}
-
-func (s *shardSpec) Set(v string) error {
-	a, b, ok := strings.Cut(v, "/")
-	k, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
-		return fmt.Errorf("want K/N with 1 ≤ K ≤ N, e.g. 2/4")
-	}
-	s.k, s.n = k, n
-	return nil
-}
 
 // shardOf returns which shard (0-based) each of the targets falls in.
 func shardOf(targets []*target, n int, timing map[string]float64) []int {

@@ -1,4 +1,4 @@
-package runner
+package report
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 func TestJUnitReporter(t *testing.T) {
@@ -100,7 +101,7 @@ func TestJUnitInterrupted(t *testing.T) {
 	var buf bytes.Buffer
 	rep := NewJUnitReporter(&buf)
 	rep.StartDoc("x.md")
-	rep.Step("x.md", &StepResult{Step: &parser.Step{Line: 1}, Outcome: Passed})
+	rep.Step("x.md", &runner.StepResult{Step: &parser.Step{Line: 1}, Outcome: runner.Passed})
 	rep.Close()
 	var got junitSuites
 	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
@@ -119,8 +120,8 @@ func TestJUnitPlanOrder(t *testing.T) {
 	rep.Begin([]string{"a.md", "b.md"})
 	rep.StartDoc("b.md")
 	rep.StartDoc("a.md")
-	rep.EndDoc(&DocResult{Path: "b.md"})
-	rep.EndDoc(&DocResult{Path: "a.md"})
+	rep.EndDoc(&runner.DocResult{Path: "b.md"})
+	rep.EndDoc(&runner.DocResult{Path: "a.md"})
 	rep.Close()
 	var got junitSuites
 	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {

@@ -1,7 +1,7 @@
-package runner
+package report
 
 // For the main runner engineer: NewJSONReporter returns a *JSONReporter,
-// which is a Reporter; call its Close method once after the last document
+// which is a runner.Reporter; call its Close method once after the last document
 // has ended (also after an interrupt), because the final package-level
 // pass/fail event, which `go test -json` consumers wait for, is only
 // written there. Its methods are safe for concurrent use.
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wordish-go/wordish/runner"
 )
 
 // JSONPackage is the Package field of every event of the JSON report; the
@@ -25,8 +27,8 @@ const JSONPackage = "wordish"
 // format of cmd/test2json), so that gotestsum, go-junit-report, IDEs and
 // CI systems that read Go test output take them unchanged. Each document
 // is a test named after its path as given; each step a subtest named
-// StepName, i.e. "docs/a.md/L12_echo_hi". Passed steps pass, failed and
-// errored steps fail with the Detail as their output, skipped and not-run
+// runner.StepName, i.e. "docs/a.md/L12_echo_hi". Passed steps pass, failed and
+// errored steps fail with the runner.Detail as their output, skipped and not-run
 // steps are skipped. The event sequence (actions, "=== RUN" and "--- PASS"
 // framing lines, indentation of messages, the final "ok"/"FAIL" package
 // lines) is that of a real `go test -json` run; a test in json_test.go
@@ -190,7 +192,7 @@ func (j *JSONReporter) end(test, action string, d time.Duration) {
 	j.emit(action, test, &el, nil)
 }
 
-// StartDoc implements Reporter.
+// StartDoc implements runner.Reporter.
 func (j *JSONReporter) StartDoc(path string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -203,8 +205,8 @@ func (j *JSONReporter) StartDoc(path string) {
 	j.output(path, "=== RUN   "+path+"\n")
 }
 
-// Step implements Reporter.
-func (j *JSONReporter) Step(path string, r *StepResult) {
+// Step implements runner.Reporter.
+func (j *JSONReporter) Step(path string, r *runner.StepResult) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	doc := j.docs[path]
@@ -215,25 +217,25 @@ func (j *JSONReporter) Step(path string, r *StepResult) {
 	}
 	j.cur = doc
 	defer func() { j.cur = nil }()
-	test := path + "/" + StepName(r.Step)
+	test := path + "/" + runner.StepName(r.Step)
 	j.emit("run", test, nil, nil)
 	j.output(test, "=== RUN   "+test+"\n")
 	where := fmt.Sprintf("%s:%d", path, r.Step.Line)
 	action := "pass"
 	switch r.Outcome {
-	case Failed, Errored:
+	case runner.Failed, runner.Errored:
 		action = "fail"
 		doc.failed = true
-		j.output(test, testMessage(where, Detail(r)))
-	case Skipped, NotRun:
+		j.output(test, testMessage(where, runner.Detail(r)))
+	case runner.Skipped, runner.NotRun:
 		action = "skip"
-		j.output(test, testMessage(where, SkipReason(r)))
+		j.output(test, testMessage(where, runner.SkipReason(r)))
 	}
 	j.end(test, action, r.Duration)
 }
 
-// EndDoc implements Reporter.
-func (j *JSONReporter) EndDoc(r *DocResult) {
+// EndDoc implements runner.Reporter.
+func (j *JSONReporter) EndDoc(r *runner.DocResult) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	doc := j.docs[r.Path]

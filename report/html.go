@@ -1,4 +1,4 @@
-package runner
+package report
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 // The HTML report (`wordish run --html FILE`): one self-contained page, no
@@ -53,14 +54,14 @@ type HTMLReporter struct {
 	mu sync.Mutex
 	w  io.Writer
 	docOrder
-	docs map[string][]*DocResult
+	docs map[string][]*runner.DocResult
 	done bool
 }
 
 // NewHTMLReporter returns a reporter that writes an HTML page to w on
 // Close.
 func NewHTMLReporter(w io.Writer) *HTMLReporter {
-	return &HTMLReporter{w: w, docs: map[string][]*DocResult{}}
+	return &HTMLReporter{w: w, docs: map[string][]*runner.DocResult{}}
 }
 
 // Begin declares the documents in argument order.
@@ -72,18 +73,18 @@ func (h *HTMLReporter) Begin(paths []string) {
 	}
 }
 
-// StartDoc implements Reporter.
+// StartDoc implements runner.Reporter.
 func (h *HTMLReporter) StartDoc(path string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.add(path)
 }
 
-// Step implements Reporter; steps are taken from the DocResult at EndDoc.
-func (h *HTMLReporter) Step(string, *StepResult) {}
+// Step implements runner.Reporter; steps are taken from the runner.DocResult at EndDoc.
+func (h *HTMLReporter) Step(string, *runner.StepResult) {}
 
-// EndDoc implements Reporter.
-func (h *HTMLReporter) EndDoc(r *DocResult) {
+// EndDoc implements runner.Reporter.
+func (h *HTMLReporter) EndDoc(r *runner.DocResult) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.add(r.Path)
@@ -99,7 +100,7 @@ func (h *HTMLReporter) Close() error {
 		return nil
 	}
 	h.done = true
-	var all []*DocResult
+	var all []*runner.DocResult
 	for _, p := range h.order {
 		all = append(all, h.docs[p]...)
 	}
@@ -107,7 +108,7 @@ func (h *HTMLReporter) Close() error {
 }
 
 // WriteHTML writes the HTML report of docs to w.
-func WriteHTML(w io.Writer, docs []*DocResult) error {
+func WriteHTML(w io.Writer, docs []*runner.DocResult) error {
 	page := buildPage(docs)
 	var buf bytes.Buffer
 	if err := htmlTmpl().Execute(&buf, page); err != nil {
@@ -120,7 +121,7 @@ func WriteHTML(w io.Writer, docs []*DocResult) error {
 // ---- the page's data ----------------------------------------------------
 
 type htmlPage struct {
-	Totals   Counts
+	Totals   runner.Counts
 	OK       bool
 	Duration string
 	Docs     []*htmlDoc
@@ -132,7 +133,7 @@ type htmlDoc struct {
 	ID       string
 	Href     template.URL
 	Err      string
-	Counts   Counts
+	Counts   runner.Counts
 	OK       bool
 	Duration string
 	Parts    []htmlPart
@@ -169,7 +170,7 @@ type htmlDiffLine struct {
 	Text  string
 }
 
-func buildPage(docs []*DocResult) *htmlPage {
+func buildPage(docs []*runner.DocResult) *htmlPage {
 	p := &htmlPage{}
 	var total time.Duration
 	for _, d := range docs {
@@ -180,13 +181,13 @@ func buildPage(docs []*DocResult) *htmlPage {
 		}
 		hd.Counts = d.Counts()
 		hd.OK = d.Err == nil && hd.Counts.OK()
-		p.Totals.add(hd.Counts)
+		p.Totals.Merge(hd.Counts)
 		if d.Doc != nil {
 			hd.Parts = docParts(d)
 		}
 		for _, part := range hd.Parts {
 			for _, s := range part.Steps {
-				if s.Outcome == string(Failed) || s.Outcome == string(Errored) {
+				if s.Outcome == string(runner.Failed) || s.Outcome == string(runner.Errored) {
 					p.Problems = append(p.Problems, s)
 				}
 			}
@@ -199,14 +200,6 @@ func buildPage(docs []*DocResult) *htmlPage {
 	}
 	p.Duration = fmtDuration(total, time.Millisecond)
 	return p
-}
-
-func (c *Counts) add(o Counts) {
-	c.Passed += o.Passed
-	c.Failed += o.Failed
-	c.Errored += o.Errored
-	c.Skipped += o.Skipped
-	c.NotRun += o.NotRun
 }
 
 func fmtDuration(d time.Duration, round time.Duration) string {
@@ -236,7 +229,7 @@ func fragment(id string) template.URL {
 	return template.URL(b.String())
 }
 
-func newHTMLStep(s *parser.Step, r *StepResult) *htmlStep {
+func newHTMLStep(s *parser.Step, r *runner.StepResult) *htmlStep {
 	hs := &htmlStep{
 		ID:       StepAnchor(s),
 		Href:     fragment(StepAnchor(s)),
@@ -244,7 +237,7 @@ func newHTMLStep(s *parser.Step, r *StepResult) *htmlStep {
 		Prompt:   s.Prompt,
 		Command:  strings.TrimRight(s.Command, "\n"),
 		Expected: s.Expected,
-		Outcome:  string(NotRun),
+		Outcome:  string(runner.NotRun),
 	}
 	if hs.Prompt == "" {
 		hs.Prompt = "$ "
@@ -255,20 +248,20 @@ func newHTMLStep(s *parser.Step, r *StepResult) *htmlStep {
 		hs.Outcome = string(r.Outcome)
 		hs.Deferred = r.Deferred
 		hs.Reason = r.Reason
-		hs.Ran = r.Outcome == Passed || r.Outcome == Failed || r.Outcome == Errored
+		hs.Ran = r.Outcome == runner.Passed || r.Outcome == runner.Failed || r.Outcome == runner.Errored
 		if hs.Ran {
 			hs.Duration = fmtDuration(r.Duration, 100*time.Microsecond)
 		}
 		switch r.Outcome {
-		case Failed:
+		case runner.Failed:
 			hs.Actual = strings.TrimRight(r.Actual, "\n")
 			hs.Diff = diffLines(r.Diff)
-		case Errored:
+		case runner.Errored:
 			hs.Output = strings.TrimRight(r.Merged, "\n")
 			if hs.Reason == "" {
 				hs.Reason = fmt.Sprintf("exit status %d", r.Status)
 			}
-		case NotRun:
+		case runner.NotRun:
 			if hs.Reason == "" {
 				hs.Reason = "an earlier step errored"
 			}
@@ -305,9 +298,9 @@ type span struct{ start, end int }
 func (a span) overlaps(b span) bool { return a.start < b.end && b.start < a.end }
 
 // docParts cuts the document into prose and sessions, in source order.
-func docParts(d *DocResult) []htmlPart {
+func docParts(d *runner.DocResult) []htmlPart {
 	doc := d.Doc
-	byStep := map[*parser.Step]*StepResult{}
+	byStep := map[*parser.Step]*runner.StepResult{}
 	for _, r := range d.Steps {
 		if r.Step != nil {
 			byStep[r.Step] = r

@@ -1,4 +1,4 @@
-package runner
+package report
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/runner"
 )
 
 // The text report. Layout (no colour, not verbose; see fixtures/*.golden):
@@ -38,7 +39,7 @@ import (
 // Diffs are unified diffs of the expected output against the actual one
 // after the matching rules (blank edge lines and common indentation
 // removed); a "..." line shows as context, followed by the actual lines it
-// matched behind "~"; invisible characters are shown as Visible does.
+// matched behind "~"; invisible characters are shown as runner.Visible does.
 // Every step that did not pass gets a line "LABEL file:line: $ command"
 // (continuation lines of the command follow as "    > ..."), with the
 // details indented by four spaces; cleanup steps run at the end are shown
@@ -66,11 +67,11 @@ import (
 
 // TextOptions tune the text report.
 type TextOptions struct {
-	Verbose  bool // show passing and skipped steps and durations
-	Quiet    bool // only what went wrong, and the totals (no recap)
-	Color    bool // ANSI colours
-	Progress bool // draw a progress line (only on a terminal)
-	Total    int  // steps the run will start, for the progress line (0 = unknown)
+	Verbose  bool `json:"verbose,omitempty"`  // show passing and skipped steps and durations
+	Quiet    bool `json:"quiet,omitempty"`    // only what went wrong, and the totals (no recap)
+	Color    bool `json:"color,omitempty"`    // ANSI colours
+	Progress bool `json:"progress,omitempty"` // draw a progress line (only on a terminal)
+	Total    int  `json:"-"`                  // steps the run will start, for the progress line (0 = unknown; wordish.Run counts them)
 }
 
 // TextReporter writes the human-readable report. It is safe for
@@ -81,7 +82,7 @@ type TextReporter struct {
 	opt    TextOptions
 	docs   []*textDoc // in argument order
 	live   int        // index of the document that streams to w
-	totals Counts
+	totals runner.Counts
 	bad    int // documents that could not be read or parsed
 	ended  int // documents ended
 
@@ -109,7 +110,7 @@ type textDoc struct {
 	buf        bytes.Buffer
 	notRun     bool // the last line printed belongs to a not-run list
 	afterError bool // the last step printed errored
-	counts     Counts
+	counts     runner.Counts
 	recap      bytes.Buffer // its part of the recap
 }
 
@@ -181,15 +182,15 @@ func (t *TextReporter) doc(path string, start bool) *textDoc {
 	return d
 }
 
-// StartDoc implements Reporter.
+// StartDoc implements runner.Reporter.
 func (t *TextReporter) StartDoc(path string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.doc(path, true).started = true
 }
 
-// Step implements Reporter.
-func (t *TextReporter) Step(path string, r *StepResult) {
+// Step implements runner.Reporter.
+func (t *TextReporter) Step(path string, r *runner.StepResult) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d := t.doc(path, false)
@@ -200,15 +201,15 @@ func (t *TextReporter) Step(path string, r *StepResult) {
 		delete(t.running, path)
 	}
 	t.formatStep(d, r)
-	if !t.opt.Quiet && (r.Outcome == Failed || r.Outcome == Errored) {
+	if !t.opt.Quiet && (r.Outcome == runner.Failed || r.Outcome == runner.Errored) {
 		t.recapStep(d, r)
 	}
 	t.flush()
 	t.drawProgress()
 }
 
-// EndDoc implements Reporter.
-func (t *TextReporter) EndDoc(r *DocResult) {
+// EndDoc implements runner.Reporter.
+func (t *TextReporter) EndDoc(r *runner.DocResult) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d := t.doc(r.Path, false)
@@ -243,7 +244,7 @@ func (t *TextReporter) EndDoc(r *DocResult) {
 }
 
 // Totals returns the counts over every step reported so far.
-func (t *TextReporter) Totals() Counts {
+func (t *TextReporter) Totals() runner.Counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.totals
@@ -294,7 +295,7 @@ func (t *TextReporter) Close() error {
 
 // Summary is the last line of the text report: the step counts and, when
 // there are any, the documents that could not be read or parsed.
-func Summary(c Counts, unreadable int) string {
+func Summary(c runner.Counts, unreadable int) string {
 	switch unreadable {
 	case 0:
 		return c.String()
@@ -309,16 +310,16 @@ func Summary(c Counts, unreadable int) string {
 const recapLines = 6
 
 // recapStep adds a failed or errored step to the recap.
-func (t *TextReporter) recapStep(d *textDoc, r *StepResult) {
+func (t *TextReporter) recapStep(d *textDoc, r *runner.StepResult) {
 	b := &d.recap
 	label := t.paint(red, "FAIL")
-	if r.Outcome == Errored {
+	if r.Outcome == runner.Errored {
 		label = t.paint(red+";"+bold, "ERROR")
 	}
 	fmt.Fprintf(b, "%s %s\n", label, t.where(r))
 	var lines []string
 	switch {
-	case r.Outcome == Errored:
+	case r.Outcome == runner.Errored:
 		reason := r.Reason
 		if reason == "" {
 			reason = fmt.Sprintf("exit status %d", r.Status)
@@ -338,7 +339,7 @@ func (t *TextReporter) recapStep(d *textDoc, r *StepResult) {
 		lines = append(lines[:recapLines-1], fmt.Sprintf("… %d more lines", more))
 	}
 	for _, l := range lines {
-		b.WriteString(strings.TrimRight(indent+Visible(l), " ") + "\n")
+		b.WriteString(strings.TrimRight(indent+runner.Visible(l), " ") + "\n")
 	}
 }
 
@@ -402,7 +403,7 @@ func progressLine(n, total int, s *parser.Step, elapsed time.Duration) string {
 		prompt = "# "
 	}
 	tail := fmt.Sprintf(" (%.1fs)", elapsed.Seconds())
-	line := fmt.Sprintf("%s %s:%d: %s%s", count, s.File, s.Line, prompt, Visible(cmd))
+	line := fmt.Sprintf("%s %s:%d: %s%s", count, s.File, s.Line, prompt, runner.Visible(cmd))
 	if r := []rune(line); len(r)+len(tail) > progressWidth {
 		line = string(r[:max(0, progressWidth-len(tail)-1)]) + "…"
 	}
@@ -439,9 +440,9 @@ const indent = "    "
 // what explains the error.
 const maxOutputLines = 40
 
-func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
+func (t *TextReporter) formatStep(d *textDoc, r *runner.StepResult) {
 	b := &d.buf
-	if r.Outcome == NotRun {
+	if r.Outcome == runner.NotRun {
 		if !d.notRun {
 			if d.afterError {
 				b.WriteString(indent + "not run:\n")
@@ -459,36 +460,36 @@ func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
 	}
 	var label string
 	switch r.Outcome {
-	case Passed:
+	case runner.Passed:
 		if !t.opt.Verbose && (!r.Deferred || t.opt.Quiet) {
 			return
 		}
 		label = t.paint(green, "PASS")
-	case Skipped:
+	case runner.Skipped:
 		if !t.opt.Verbose {
 			return
 		}
 		label = t.paint(yellow, "SKIP")
-	case Failed:
+	case runner.Failed:
 		label = t.paint(red, "FAIL")
-	case Errored:
+	case runner.Errored:
 		label = t.paint(red+";"+bold, "ERROR")
 	}
 	d.notRun = false
-	d.afterError = r.Outcome == Errored
+	d.afterError = r.Outcome == runner.Errored
 	fmt.Fprintf(b, "%s %s", label, t.where(r))
 	if r.Deferred {
 		b.WriteString(indent + "(cleanup, run at the end)")
 	}
-	if t.opt.Verbose && r.Outcome != Skipped {
+	if t.opt.Verbose && r.Outcome != runner.Skipped {
 		fmt.Fprintf(b, " (%s)", r.Duration.Round(100*time.Microsecond))
 	}
 	b.WriteByte('\n')
 	switch r.Outcome {
-	case Failed:
+	case runner.Failed:
 		t.formatDiff(b, r)
 		t.formatApart(b, r)
-	case Errored:
+	case runner.Errored:
 		reason := r.Reason
 		if reason == "" {
 			reason = fmt.Sprintf("exit status %d", r.Status)
@@ -499,7 +500,7 @@ func (t *TextReporter) formatStep(d *textDoc, r *StepResult) {
 }
 
 // where is "file:line: $ command", continuation lines as "    > line".
-func (t *TextReporter) where(r *StepResult) string {
+func (t *TextReporter) where(r *runner.StepResult) string {
 	s := r.Step
 	if s == nil {
 		return "?"
@@ -512,7 +513,7 @@ func (t *TextReporter) where(r *StepResult) string {
 	return fmt.Sprintf("%s:%d: %s%s", s.File, s.Line, prompt, cmd)
 }
 
-func (t *TextReporter) formatDiff(b *bytes.Buffer, r *StepResult) {
+func (t *TextReporter) formatDiff(b *bytes.Buffer, r *runner.StepResult) {
 	if r.Diff == "" {
 		if r.Reason != "" {
 			b.WriteString(indent + r.Reason + "\n")
@@ -538,7 +539,7 @@ func (t *TextReporter) formatDiff(b *bytes.Buffer, r *StepResult) {
 // formatApart shows the stream that was not part of the comparison, when
 // it has something: standard error when the expected text was matched
 // against standard output alone, standard output with the stderr option.
-func (t *TextReporter) formatApart(b *bytes.Buffer, r *StepResult) {
+func (t *TextReporter) formatApart(b *bytes.Buffer, r *runner.StepResult) {
 	if r.Step == nil || r.Step.Options.IgnoreOutput {
 		return
 	}
@@ -567,6 +568,6 @@ func (t *TextReporter) formatOutput(b *bytes.Buffer, title, text string) {
 		lines = lines[len(lines)-maxOutputLines:]
 	}
 	for _, l := range lines {
-		b.WriteString(strings.TrimRight(indent+"| "+Visible(l), " ") + "\n")
+		b.WriteString(strings.TrimRight(indent+"| "+runner.Visible(l), " ") + "\n")
 	}
 }

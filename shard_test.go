@@ -1,4 +1,4 @@
-package main
+package wordish
 
 import (
 	"fmt"
@@ -58,13 +58,13 @@ func TestShardOf(t *testing.T) {
 
 func TestShardSpec(t *testing.T) {
 	for _, bad := range []string{"", "1", "0/2", "3/2", "1/0", "a/b", "-1/2", "1/2/3"} {
-		var s shardSpec
+		var s Shard
 		if err := s.Set(bad); err == nil {
 			t.Errorf("--shard %q accepted", bad)
 		}
 	}
-	var s shardSpec
-	if err := s.Set("2/5"); err != nil || s.k != 2 || s.n != 5 || s.String() != "2/5" {
+	var s Shard
+	if err := s.Set("2/5"); err != nil || s.K != 2 || s.N != 5 || s.String() != "2/5" {
 		t.Errorf("--shard 2/5: %v %+v", err, s)
 	}
 }
