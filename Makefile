@@ -27,7 +27,7 @@ check-docs: build
 	$(RUN) $(GUIDE)
 
 # The LVM walkthrough, for real, as root inside a throwaway guest: the
-# fastest sandbox backend usable here (wordish sandbox check), installed
+# first sandbox backend usable here (wordish sandbox check), installed
 # and prepared if need be.
 check-lvm: build
 	$(BIN) run --sandbox vm --sandbox-install docs/lvm.md docs/lvm.rst docs/lvm.html

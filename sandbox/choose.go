@@ -1,7 +1,7 @@
 package sandbox
 
-// The automatic choice (--sandbox vm): the first backend, fastest first,
-// that Check finds usable and whose probe boot (a guest that echoes a
+// The automatic choice (--sandbox vm): the first backend, in preference
+// order, that Check finds usable and whose probe boot (a guest that echoes a
 // marker) works. The answer is cached per host: the CPU model, the host
 // kernel, and each backend's version and Check answer make the key, so a
 // new machine type, kernel or package upgrade probes again.

@@ -15,13 +15,13 @@ package sandbox
 //     same);
 //   - the initramfs (qemu_init.sh) loads the boot modules, mounts all that
 //     and switches to RUN/init (qemu_init2.sh), which runs RUN/stage3;
-//   - the command's stdout and stderr are virtio-serial ports (a 16550
-//     manages 0.34 MB/s under TCG), on host pipes that are copied to
+//   - the command's stdout and stderr are virtio-serial ports (an emulated
+//     16550 is far slower; figures in bench/SANDBOX.md), on host pipes that are copied to
 //     Spec.Stdout and Spec.Stderr as they come; the kernel console is
 //     ttyS0, on a third pipe, kept for error messages and its log; ttyS1
 //     is the control line (the go line of a resumed guest, the stop line);
 //   - a saved just-booted guest (qemuSnapshot) is resumed when there is one,
-//     which saves 3 to 5 s of boot under TCG;
+//     which skips most of the boot;
 //   - to stop early, the host writes "stop" on ttyS1: the guest sends
 //     SIGINT to the command; after Spec.Grace qemu gets SIGTERM, then SIGKILL;
 //   - qemu runs under the guardian (run_linux.go): when this process dies
@@ -68,8 +68,7 @@ const qemuNeedsRoot = "needs root (its 9p server reads the host's / as the calli
 const qemuSlots = 4
 
 // qemuTune is the kernel command line beyond the console: each word saves
-// boot time under TCG (measured: about 0.8 s in all), and the guest needs
-// none of what they turn off.
+// boot time under TCG, and the guest needs none of what they turn off.
 var qemuTune = []string{
 	"mitigations=off", "nokaslr", "tsc=reliable", "no_timer_check", "cryptomgr.notests",
 	"audit=0", "apparmor=0", "selinux=0", "initcall_blacklist=init_kprobe_trace,crypto_kdf108_init",
@@ -292,9 +291,8 @@ func qemuEsc(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 // qemuArgs is the qemu command line (without the program name) of a guest.
 func qemuArgs(c qemuConfig) []string {
 	// Westmere: x86-64-v2 (what host binaries may be built for) without
-	// AVX, which TCG emulates at a cost: the LVM walkthrough takes about
-	// 11 s of CPU with it against 13.5 s with -cpu max (and the same with
-	// qemu64, which lacks SSE4.2)
+	// AVX, which TCG emulates at a cost (bench/SANDBOX.md); qemu64 lacks
+	// SSE4.2
 	accel, cpu := "tcg,thread=single", "Westmere"
 	if c.KVM {
 		accel, cpu = "kvm", "host"

@@ -137,8 +137,7 @@ func qemuEnsureKernel(ctx context.Context, w io.Writer) (*qemuKernel, error) {
 
 // qemuUpdateKernel is qemuEnsureKernel for Prepare: it also asks apt
 // which kernel package is the current one, fetches it if the cache has
-// another, and then removes the others. (Runs never ask apt: that takes
-// about a second.)
+// another, and then removes the others. (Runs never ask apt: it is slow.)
 func qemuUpdateKernel(ctx context.Context, w io.Writer) (*qemuKernel, error) {
 	pkg, err := qemuKernelPackage(ctx)
 	if err != nil {
@@ -424,7 +423,7 @@ func qemuUntarKernel(r io.Reader, dir string) (string, error) {
 
 // qemuExtractVmlinux writes dir/vmlinux, the ELF kernel inside the
 // bzImage's xz payload, when the kernel can boot it through its PVH entry
-// (CONFIG_PVH): the kernel's own xz decompression takes 4 to 5 s under
+// (CONFIG_PVH), because the kernel's own xz decompression is slow under
 // TCG. The payload has an x86 BCJ filter, which the served Go xz module
 // cannot read, so xz(1) does it. Without xz, or for a kernel that is not
 // xz-compressed, qemu boots the bzImage (slower).

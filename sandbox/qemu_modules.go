@@ -22,8 +22,8 @@ import (
 // qemuBootModules are loaded by the initramfs, with their dependencies
 // first: the virtio PCI transport, 9p, overlayfs and virtio-serial reach
 // the host's /; loop, device-mapper and ext4 are loaded here too, so that
-// nothing needs modprobe, which reads modules.dep over 9p (0.7 s for the
-// first ext4 mount). crc32c_generic is what ext4 asks the crypto API for.
+// nothing needs modprobe, which reads modules.dep over 9p (slowly).
+// crc32c_generic is what ext4 asks the crypto API for.
 var qemuBootModules = []string{
 	"virtio_pci", "virtio_console", "9pnet_virtio", "9p", "overlay",
 	"loop", "dm_mod", "dm_snapshot", "ext4", "crc32c_generic",
@@ -190,8 +190,7 @@ func qemuPruneModules(tree string) error {
 // qemuFastModule returns a module that loads faster under TCG: without
 // its appended signature (checking it is slow, and the kernel only notes
 // "module verification failed" once and loads it) and with its .BTF
-// section renamed so that the kernel does not parse it (ext4: 0.30 s ->
-// 0.16 s). Anything it does not understand is left as it is.
+// section renamed so that the kernel does not parse it. Anything it does not understand is left as it is.
 func qemuFastModule(data []byte) []byte {
 	data = append([]byte(nil), qemuStripSignature(data)...)
 	qemuHideSection(data, ".BTF", ".btf")

@@ -8,7 +8,7 @@
 //
 // A backend is one way to boot such a guest (User-Mode Linux, qemu...); each
 // lives in a file of its own and registers itself in backends. Choose picks
-// the fastest one that works on this host.
+// the first one, in preference order, that works on this host.
 package sandbox
 
 import (
@@ -74,8 +74,8 @@ type Backend interface {
 	Run(ctx context.Context, spec Spec) (status int, err error)
 }
 
-// backends holds every backend, fastest first; each backend's file adds
-// itself in an init function.
+// backends holds every backend in preference order; each backend's file
+// adds itself in an init function.
 var backends []Backend
 
 func register(b Backend) {
@@ -84,8 +84,8 @@ func register(b Backend) {
 }
 
 // preference orders the backends, whatever the order their files' init
-// functions run in: UML boots in under 2 s where it works, qemu under TCG
-// resumes a saved guest in about 2 s but runs the command slower.
+// functions run in: UML first, as it needs no kernel download and no saved
+// guest. Neither is faster everywhere (bench/SANDBOX.md).
 var preference = []string{"uml", "qemu"}
 
 func rank(b Backend) int {
@@ -97,7 +97,7 @@ func rank(b Backend) int {
 	return len(preference)
 }
 
-// Backends returns every backend, fastest first.
+// Backends returns every backend, in preference order.
 func Backends() []Backend { return append([]Backend(nil), backends...) }
 
 // Lookup returns the backend called name, or nil.
