@@ -108,7 +108,8 @@
 // single blanks and followed by "> " ("heredoc> ", "for pipe> "). Once the
 // command is complete, every line up to the next prompt line is output,
 // including lines starting with "> " or "if> ". A command that is still
-// open at the end of the block (or after 1000 lines or 64 KiB) ends there.
+// open at the end of the block ends there; heredocs and quotes run on for
+// as many lines as they need.
 //
 // Annotations. In a block whose prompts are not bare "#" (a "$"-style
 // block), the author writes comments in "#" lines (lines of "#" alone, or
@@ -145,8 +146,11 @@
 // The bash parser is only asked when a cheap scan of quotes, escapes and
 // operators cannot tell, a heredoc body is read up to its terminator line
 // without asking again, and each document has a parsing budget (four
-// times its size plus 2 MiB) past which open commands end where they
-// are: no input, however crafted, takes more than linear time.
+// times its size plus 2 MiB): a command still open when it runs out is
+// an error naming the command's line ("command still open after N
+// lines"), so that no input, however crafted, takes more than linear
+// time. Markdown lists and block quotes nested deeper than 100 levels
+// are an error too: goldmark's time grows with depth times length.
 //
 // Trailing blanks are removed from every line (a reader cannot see them)
 // and trailing blank lines from the output; the indentation that all

@@ -27,15 +27,6 @@ type block struct {
 	editable bool
 }
 
-// Limits on how far one command may run on when the shell parser keeps
-// saying "incomplete" (a heredoc that never ends, a stray quote): past
-// them the command ends, so that no input costs more than linear time
-// with a bounded factor.
-const (
-	maxContLines = 1000
-	maxContBytes = 64 << 10
-)
-
 type blockKind int
 
 const (
@@ -108,7 +99,7 @@ func (p *parse) split(b *block) ([]*Step, error) {
 		c := p.sh.command(lines[i].text[len(prompt):])
 		i++
 		ps2 := false
-		for i < n && i-first < maxContLines && c.size < maxContBytes && c.incomplete() {
+		for i < n && c.incomplete() {
 			t := lines[i].text
 			k := contPrompt(t)
 			if i == first+1 {
@@ -119,6 +110,9 @@ func (p *parse) split(b *block) ([]*Step, error) {
 			}
 			c.add(t)
 			i++
+		}
+		if c.spent {
+			return nil, p.errorf(lines[first].num, "command still open after %d lines (%d KiB) when the shell parser's budget for this document ran out; close its quote, heredoc or compound command, or split it", i-first, (c.size+1023)>>10)
 		}
 		cmd := c.lines
 		last := i - 1 // last command line
@@ -381,9 +375,10 @@ type shell struct {
 	rd  bytes.Reader
 	// budget is how many more bytes the parser may read for this
 	// document. Re-parsing a command as it grows costs quadratic time, so
-	// a crafted article (thousands of heredocs that never end) could take
-	// minutes; past the budget, commands the quick scan cannot settle end
-	// where they are.
+	// a crafted article (thousands of lines of a compound command that
+	// never ends) could take minutes; past the budget, a command the quick
+	// scan cannot settle is an error. Heredoc bodies and open quotes cost
+	// nothing: they are followed without the parser.
 	budget int
 }
 
@@ -411,6 +406,9 @@ type command struct {
 	// always asks the parser, for tests of the shortcuts; the trailing
 	// backslash is the one case the scan knows better than the parser.
 	always bool
+	// spent says the document's parsing budget ran out while the command
+	// was open: where it ends is unknown.
+	spent bool
 }
 
 func (s *shell) command(first string) *command {
@@ -451,6 +449,7 @@ func (c *command) incomplete() bool {
 		s.buf = append(s.buf, '\n')
 	}
 	if s.budget -= len(s.buf); s.budget < 0 && !c.always {
+		c.spent = true
 		return false
 	}
 	s.rd.Reset(s.buf)
