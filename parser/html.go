@@ -75,11 +75,14 @@ func (b *htmlPre) newline(line int) {
 	b.fresh = true
 }
 
-// html reads every <pre>. goquery gives each one's language from its own
-// classes and its ancestors'; x/net/html's tokenizer, which goquery builds
-// on, walks the same elements in the same order and knows where in the
-// source each line of text comes from, which the parsed tree forgets.
-func (p *parse) html() error {
+// htmlReader reads every <pre>. goquery gives each one's language from
+// its own classes and its ancestors'; x/net/html's tokenizer, which
+// goquery builds on, walks the same elements in the same order and knows
+// where in the source each line of text comes from, which the parsed tree
+// forgets.
+type htmlReader struct{}
+
+func (htmlReader) read(p *parse) error {
 	body := p.doc.Source[bomLen(p.doc.Source):]
 	gq, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
@@ -103,7 +106,7 @@ func (p *parse) html() error {
 		if langs != nil {
 			lang = langs[i]
 		}
-		b := &block{lang: lang}
+		b := &block{lang: lang, unknownIsScript: true}
 		if pre.directiveLine > 0 {
 			o, err := ParseOptions(pre.directive)
 			if err != nil {

@@ -36,7 +36,11 @@ func (dropText) Transform(n *ast.Paragraph, _ text.Reader, _ gmparser.Context) {
 // blockDirective matches the text of a "<!-- wordish: OPTIONS -->" comment.
 var mdDirective = regexp.MustCompile(`^\s*<!--\s*wordish:((?s).*?)-->\s*$`)
 
-func (p *parse) markdown() error {
+// markdownReader reads CommonMark with goldmark: fenced and indented
+// code blocks, wherever lists and quotes put them.
+type markdownReader struct{}
+
+func (markdownReader) read(p *parse) error {
 	src := p.doc.Source
 	off := bomLen(src)
 	body := src[off:]

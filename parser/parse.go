@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 )
@@ -54,33 +53,6 @@ func (d *Document) RenderOutput(s *Step, text string) []byte {
 	return b.Bytes()
 }
 
-// FormatOf picks the format from a file name's extension.
-func FormatOf(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".md", ".markdown", ".mdown", ".mkd":
-		return Markdown, nil
-	case ".rst", ".rest", ".txt":
-		return RST, nil
-	case ".html", ".htm", ".xhtml":
-		return HTML, nil
-	}
-	return "", fmt.Errorf("unknown file type %q; use --format markdown, rst or html", filepath.Ext(path))
-}
-
-// ParseFormat reads a --format value; it accepts the format names and the
-// usual extensions.
-func ParseFormat(name string) (Format, error) {
-	switch strings.ToLower(strings.TrimPrefix(name, ".")) {
-	case "markdown", "md":
-		return Markdown, nil
-	case "rst", "rest", "restructuredtext":
-		return RST, nil
-	case "html", "htm":
-		return HTML, nil
-	}
-	return "", fmt.Errorf("unknown format %q: want markdown, rst or html", name)
-}
-
 // ParseFile reads and parses one article.
 func ParseFile(path string, cfg Config) (*Document, error) {
 	src, err := os.ReadFile(path)
@@ -114,18 +86,11 @@ func Parse(path string, src []byte, cfg Config) (*Document, error) {
 	defer putShell(p.sh)
 	// Real articles use a small fraction of this; see shell.budget.
 	p.sh.budget = 4*len(src) + 2<<20
-	var err error
-	switch f {
-	case Markdown:
-		err = p.markdown()
-	case RST:
-		err = p.rst()
-	case HTML:
-		err = p.html()
-	default:
+	r := readerOf(f)
+	if r == nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("unknown format %q", f)}
 	}
-	if err != nil {
+	if err := r.read(p); err != nil {
 		return nil, err
 	}
 	return doc, nil

@@ -57,7 +57,11 @@ func expandIndent(s string) string {
 	return tabs.Expand(s[:n]) + s[n:]
 }
 
-func (p *parse) rst() error {
+// rstReader reads reStructuredText line by line: code directives,
+// "::" literal blocks and sphinx-prompt's prompt directive.
+type rstReader struct{}
+
+func (rstReader) read(p *parse) error {
 	lines := rstLines(p.doc.Source)
 	var pending Options
 	// The language of "::" literal blocks, set by ".. highlight:: LANG";

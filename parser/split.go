@@ -25,6 +25,10 @@ type block struct {
 	lines    []srcLine
 	opts     Options
 	editable bool
+	// unknownIsScript reads a block of another language as a script
+	// (HTML: Sphinx labels literal blocks with its default highlight
+	// language, python or default, so any <pre> may hold a session).
+	unknownIsScript bool
 }
 
 type blockKind int
@@ -53,12 +57,9 @@ func classify(lang string) blockKind {
 func (p *parse) split(b *block) ([]*Step, error) {
 	kind := classify(b.lang)
 	if kind == kindOther {
-		if p.doc.Format != HTML {
+		if !b.unknownIsScript {
 			return nil, nil
 		}
-		// Sphinx labels literal blocks with its default highlight
-		// language (python, default), so in HTML any <pre> may hold a
-		// session; treat unknown languages like scripts.
 		kind = kindScript
 	}
 	lines := dedent(b.lines)
