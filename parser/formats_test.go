@@ -145,7 +145,7 @@ func TestBadInput(t *testing.T) {
 		cfg             Config
 		want            string
 	}{
-		{"unknown extension", "a.doc", "x", Config{}, `a.doc: unknown file type ".doc"; use --format markdown, rst or html`},
+		{"unknown extension", "a.doc", "x", Config{}, `a.doc: unknown file type ".doc"; use --format ` + FormatNames()},
 		{"invalid utf-8", "a.md", "ok\n\xff\n", Config{}, "a.md:2: invalid UTF-8"},
 		{"unknown option md", "a.md", "text\n\n<!-- wordish: skip frobnicate -->\n```console\n$ ls\n```\n", Config{}, `a.md:3: unknown option "frobnicate"`},
 		{"unknown option rst", "a.rst", "text\n\n.. wordish: bogus\n", Config{}, `a.rst:3: unknown option "bogus"`},
@@ -177,18 +177,26 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	for in, want := range map[string]Format{"a.md": Markdown, "b.MARKDOWN": Markdown, "c.rst": RST, "d.rest": RST, "e.txt": RST, "f.html": HTML, "g.htm": HTML} {
+	for in, want := range map[string]Format{"a.md": Markdown, "b.MARKDOWN": Markdown, "c.rst": RST, "d.rest": RST, "e.txt": RST, "f.html": HTML, "g.htm": HTML, "h.XHTML": HTML, "i.mkd": Markdown} {
 		if f, err := FormatOf(in); f != want || err != nil {
 			t.Errorf("FormatOf(%q) = %q, %v", in, f, err)
 		}
 	}
-	for in, want := range map[string]Format{"markdown": Markdown, "md": Markdown, "rst": RST, "html": HTML} {
+	for in, want := range map[string]Format{"markdown": Markdown, "md": Markdown, ".md": Markdown, "rst": RST, "ReStructuredText": RST, "rest": RST, "html": HTML, "htm": HTML} {
 		if f, err := ParseFormat(in); f != want || err != nil {
 			t.Errorf("ParseFormat(%q) = %q, %v", in, f, err)
 		}
 	}
-	if _, err := ParseFormat("pdf"); err == nil || !strings.Contains(err.Error(), "pdf") {
+	if _, err := ParseFormat("pdf"); err == nil || err.Error() != `unknown format "pdf": want `+FormatNames() {
 		t.Errorf("ParseFormat(pdf): %v", err)
+	}
+	for _, f := range formats {
+		if readerOf(f.name) == nil {
+			t.Errorf("format %s has no reader", f.name)
+		}
+	}
+	if n := FormatNames(); n != "markdown, rst or html" {
+		t.Errorf("FormatNames() = %q", n)
 	}
 }
 
