@@ -131,129 +131,155 @@ func (htmlReader) read(p *parse) error {
 // sphinx-prompt writes inside the <pre>, and with the prompts that CSS
 // puts before a span (sphinx-prompt's "span.prompt1:before").
 func htmlPres(body []byte) []*htmlPre {
-	before := cssBefore(body)
-	z := html.NewTokenizer(bytes.NewReader(body))
-	var all, open []*htmlPre
-	line := 1
-	// Inside an element whose text is not the block's: its name, and how
-	// deep elements of that name nest in it.
-	skipName, skip := "", 0
-	cell := 0 // <td> cells seen in the current <tr> of a <pre>
-	// The token after an Asciidoctor "<i class="conum"></i>" icon: its
-	// "<b>(1)</b>" fallback is hidden by the style sheet.
-	afterConum := false
-	// A block directive, as in Markdown: the comment survives rendering
-	// (goldmark with raw HTML, hand-written pages).
-	var directive string
-	directiveLine := 0
+	w := &preWalk{z: html.NewTokenizer(bytes.NewReader(body)), before: cssBefore(body), line: 1}
 	for {
-		tt := z.Next()
+		tt := w.z.Next()
 		if tt == html.ErrorToken {
-			return all
+			return w.all
 		}
-		raw := z.Raw()
-		startLine := line
-		line += bytes.Count(raw, []byte{'\n'})
-		name, hasAttr := z.TagName()
-		conum := afterConum
-		afterConum = false
+		raw := w.z.Raw()
+		startLine := w.line
+		w.line += bytes.Count(raw, []byte{'\n'})
+		conum := w.afterConum
+		w.afterConum = false
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
-			start := tt == html.StartTagToken
-			switch {
-			case string(name) == "pre" && start:
-				b := &htmlPre{lines: []string{""}, nums: []int{line}, fresh: true,
-					directive: directive, directiveLine: directiveLine}
-				directiveLine = 0
-				all = append(all, b)
-				open = append(open, b)
-			case len(open) == 0:
-			case string(name) == "br":
-				open[len(open)-1].newline(line)
-			case skip > 0:
-				if string(name) == skipName && start {
-					skip++
-				}
-			case !start:
-			case conum && string(name) == "b":
-				skipName, skip = "b", 1
-			case string(name) == "style" || string(name) == "script":
-				skipName, skip = string(name), 1
-			case string(name) == "tr":
-				cell = 0
-			case string(name) == "td":
-				// Zola's line numbers: the first cell of each row.
-				if cell++; cell == 1 {
-					skipName, skip = "td", 1
-				}
-			case hasAttr:
-				cls := classAttr(z)
-				switch {
-				case string(name) == "span" && hasClass(cls, "linenos", "lineno", "line-number", "ln", "lnt"),
-					hasClass(cls, "conum", "boring"):
-					skipName, skip = string(name), 1
-				case string(name) == "span" && len(before) > 0:
-					for _, c := range strings.Fields(cls) {
-						if t, ok := before[c]; ok {
-							open[len(open)-1].add(t, startLine)
-							break
-						}
-					}
-				}
-				if b := open[len(open)-1]; string(name) == "span" && b.spanBefore != "" && cls == "" {
-					b.add(b.spanBefore, startLine)
-				}
-			case string(name) == "span" && open[len(open)-1].spanBefore != "":
-				// No attributes: a span the pre's own style sheet gives a
-				// prompt.
-				b := open[len(open)-1]
-				b.add(b.spanBefore, startLine)
-			}
+			w.startTag(tt == html.StartTagToken, conum, startLine)
 		case html.EndTagToken:
-			switch {
-			case string(name) == "pre" && len(open) > 0:
-				open = open[:len(open)-1]
-				skip = 0
-			case skip > 0 && string(name) == skipName:
-				if skip--; skip == 0 && skipName == "i" {
-					afterConum = true // only conum icons are skipped <i>s
-				}
-			}
+			w.endTag()
 		case html.CommentToken:
-			if len(open) == 0 {
-				if m := htmlDirective.FindStringSubmatch(string(z.Text())); m != nil {
-					directive, directiveLine = m[1], startLine
+			if len(w.open) == 0 {
+				if m := htmlDirective.FindStringSubmatch(string(w.z.Text())); m != nil {
+					w.directive, w.directiveLine = m[1], startLine
 				}
 			}
 		case html.TextToken:
-			if len(open) == 0 && strings.TrimSpace(string(z.Text())) != "" {
-				directiveLine = 0 // prose between: the comment was not for a block
-			}
-			if len(open) > 0 && skip > 0 && skipName == "style" {
-				// Early sphinx-prompt: "<style scoped>span:before {
-				// content: "$ "; }</style>" in the pre, plain spans after.
-				if m := cssSpanBefore.FindSubmatch(z.Text()); m != nil {
-					open[len(open)-1].spanBefore = cssString(m[1])
-				}
-			}
-			if len(open) == 0 || skip > 0 {
-				continue
-			}
-			b := open[len(open)-1]
-			if len(b.lines) == 1 && b.lines[0] == "" && b.fresh {
-				// HTML drops a newline right after <pre>.
-				switch {
-				case bytes.HasPrefix(raw, []byte("\r\n")):
-					raw, startLine = raw[2:], startLine+1
-				case bytes.HasPrefix(raw, []byte("\n")):
-					raw, startLine = raw[1:], startLine+1
-				case bytes.HasPrefix(raw, []byte("\r")):
-					raw = raw[1:]
-				}
-			}
-			b.addRaw(raw, startLine)
+			w.text(raw, startLine)
 		}
 	}
+}
+
+// preWalk is the state of htmlPres as it walks the tokens of a page.
+type preWalk struct {
+	z      *html.Tokenizer
+	before map[string]string // cssBefore of the page
+	line   int               // source line of the next token
+	all    []*htmlPre
+	open   []*htmlPre // the <pre>s the token is in, innermost last
+	// Inside an element whose text is not the block's: its name, and how
+	// deep elements of that name nest in it.
+	skipName string
+	skip     int
+	cell     int // <td> cells seen in the current <tr> of a <pre>
+	// The token after an Asciidoctor "<i class="conum"></i>" icon: its
+	// "<b>(1)</b>" fallback is hidden by the style sheet.
+	afterConum bool
+	// A block directive, as in Markdown: the comment survives rendering
+	// (goldmark with raw HTML, hand-written pages).
+	directive     string
+	directiveLine int
+}
+
+func (w *preWalk) startTag(start, conum bool, startLine int) {
+	name, hasAttr := w.z.TagName()
+	switch {
+	case string(name) == "pre" && start:
+		b := &htmlPre{lines: []string{""}, nums: []int{w.line}, fresh: true,
+			directive: w.directive, directiveLine: w.directiveLine}
+		w.directiveLine = 0
+		w.all = append(w.all, b)
+		w.open = append(w.open, b)
+	case len(w.open) == 0:
+	case string(name) == "br":
+		w.open[len(w.open)-1].newline(w.line)
+	case w.skip > 0:
+		if string(name) == w.skipName && start {
+			w.skip++
+		}
+	case !start:
+	case conum && string(name) == "b":
+		w.skipName, w.skip = "b", 1
+	case string(name) == "style" || string(name) == "script":
+		w.skipName, w.skip = string(name), 1
+	case string(name) == "tr":
+		w.cell = 0
+	case string(name) == "td":
+		// Zola's line numbers: the first cell of each row.
+		if w.cell++; w.cell == 1 {
+			w.skipName, w.skip = "td", 1
+		}
+	case hasAttr:
+		w.classedTag(string(name), startLine)
+	case string(name) == "span" && w.open[len(w.open)-1].spanBefore != "":
+		// No attributes: a span the pre's own style sheet gives a
+		// prompt.
+		b := w.open[len(w.open)-1]
+		b.add(b.spanBefore, startLine)
+	}
+}
+
+// classedTag handles an element with attributes inside a <pre>: line
+// numbers and callouts to skip, spans that CSS gives a prompt.
+func (w *preWalk) classedTag(name string, startLine int) {
+	cls := classAttr(w.z)
+	b := w.open[len(w.open)-1]
+	switch {
+	case name == "span" && hasClass(cls, "linenos", "lineno", "line-number", "ln", "lnt"),
+		hasClass(cls, "conum", "boring"):
+		w.skipName, w.skip = name, 1
+	case name == "span" && len(w.before) > 0:
+		for _, c := range strings.Fields(cls) {
+			if t, ok := w.before[c]; ok {
+				b.add(t, startLine)
+				break
+			}
+		}
+	}
+	if name == "span" && b.spanBefore != "" && cls == "" {
+		b.add(b.spanBefore, startLine)
+	}
+}
+
+func (w *preWalk) endTag() {
+	name, _ := w.z.TagName()
+	switch {
+	case string(name) == "pre" && len(w.open) > 0:
+		w.open = w.open[:len(w.open)-1]
+		w.skip = 0
+	case w.skip > 0 && string(name) == w.skipName:
+		if w.skip--; w.skip == 0 && w.skipName == "i" {
+			w.afterConum = true // only conum icons are skipped <i>s
+		}
+	}
+}
+
+func (w *preWalk) text(raw []byte, startLine int) {
+	if len(w.open) == 0 && strings.TrimSpace(string(w.z.Text())) != "" {
+		w.directiveLine = 0 // prose between: the comment was not for a block
+	}
+	if len(w.open) > 0 && w.skip > 0 && w.skipName == "style" {
+		// Early sphinx-prompt: "<style scoped>span:before {
+		// content: "$ "; }</style>" in the pre, plain spans after.
+		if m := cssSpanBefore.FindSubmatch(w.z.Text()); m != nil {
+			w.open[len(w.open)-1].spanBefore = cssString(m[1])
+		}
+	}
+	if len(w.open) == 0 || w.skip > 0 {
+		return
+	}
+	b := w.open[len(w.open)-1]
+	if len(b.lines) == 1 && b.lines[0] == "" && b.fresh {
+		// HTML drops a newline right after <pre>.
+		switch {
+		case bytes.HasPrefix(raw, []byte("\r\n")):
+			raw, startLine = raw[2:], startLine+1
+		case bytes.HasPrefix(raw, []byte("\n")):
+			raw, startLine = raw[1:], startLine+1
+		case bytes.HasPrefix(raw, []byte("\r")):
+			raw = raw[1:]
+		}
+	}
+	b.addRaw(raw, startLine)
 }
 
 // cssBefore finds the "span.CLASS:before { content: "TEXT" }" rules (or
