@@ -3,32 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"sort"
 )
 
-func init() {
-	subcommands["help"] = cmdHelp
-	subcommands["version"] = cmdVersion
-}
-
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
 // otherwise it comes from the module or VCS information Go embeds.
 var version = ""
-
-// summaries are the one-line descriptions `wordish help` lists; a
-// subcommand without one is still listed.
-var summaries = map[string]string{
-	"run":     "replay articles and report what matched and what drifted (the default)",
-	"list":    "print the steps (command and expected output) of articles",
-	"update":  "replay articles and rewrite the expected output of failed steps",
-	"script":  "print an article's sessions as a standalone bash script",
-	"version": "print the version",
-	"help":    "print this help, or a command's: wordish help COMMAND",
-}
-
-func cmdHelp(args []string) int { return help(args, os.Stdout, os.Stderr) }
 
 func help(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -43,17 +24,12 @@ func help(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		if name == "help" || name == "version" {
-			fmt.Fprintf(stdout, "usage: wordish %s\n\n%s.\n", name, summaries[name])
+			fmt.Fprintf(stdout, "usage: wordish %s\n\n%s.\n", name, cmd.summary)
 			return exitOK
 		}
 		// Help that was asked for belongs on stdout (so it can be piped
-		// to a pager); subcommands built on the flag package print their
-		// usage to stderr, so point stderr at stdout for this call (the
-		// process ends right after).
-		saved := os.Stderr
-		os.Stderr = os.Stdout
-		defer func() { os.Stderr = saved }()
-		return cmd([]string{"--help"})
+		// to a pager), the flag package's usage included.
+		return cmd.run([]string{"--help"}, stdout, stdout)
 	}
 	fmt.Fprint(stdout, `wordish replays the shell sessions of articles (Markdown, reStructuredText,
 HTML) and reports, step by step, what matched and what drifted.
@@ -68,7 +44,7 @@ Commands:
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(stdout, "  %-8s %s\n", n, summaries[n])
+		fmt.Fprintf(stdout, "  %-8s %s\n", n, subcommands[n].summary)
 	}
 	fmt.Fprint(stdout, `
 Without a command, wordish runs "run": "wordish FILE..." replays. A first
@@ -112,13 +88,13 @@ Exit status:
            was stopped, the cleanup steps ran and the report was printed
 `
 
-func cmdVersion(args []string) int {
+func versionMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		fmt.Fprintf(os.Stderr, "wordish: version takes no argument, got %q\n", args[0])
+		fmt.Fprintf(stderr, "wordish: version takes no argument, got %q\n", args[0])
 		return exitUsage
 	}
 	bi, _ := debug.ReadBuildInfo()
-	fmt.Fprintln(os.Stdout, versionString(bi))
+	fmt.Fprintln(stdout, versionString(bi))
 	return exitOK
 }
 

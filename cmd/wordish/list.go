@@ -5,16 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	lib "github.com/wordish-go/wordish"
 	"github.com/wordish-go/wordish/parser"
 )
-
-func init() {
-	subcommands["list"] = cmdList
-}
 
 // stringList is a repeatable string flag.
 type stringList []string
@@ -34,10 +29,6 @@ type listedStep struct {
 	Origin   string         `json:"origin,omitempty"` // e.g. "prompt directive"
 }
 
-func cmdList(args []string) int {
-	return runList(args, os.Stdout, os.Stderr)
-}
-
 func runList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -52,7 +43,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 	}
 	files, err := parseFlags(fs, args, stderr)
 	if err == flag.ErrHelp {
-		usage(os.Stdout)
+		usage(stdout)
 		return 0
 	}
 	if err != nil {

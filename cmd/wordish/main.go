@@ -17,27 +17,47 @@ import (
 	"github.com/wordish-go/wordish/parser"
 )
 
-// subcommands maps a subcommand name to its implementation; each returns
-// the process exit status (0 ok, 1 failures, 2 usage or input errors).
-// Each subcommand registers itself from its own file's init.
-var subcommands = map[string]func(args []string) int{}
+// command is a subcommand: run gets the arguments after its name and
+// returns the process exit status (0 ok, 1 failures, 2 usage or input
+// errors); summary is its line in `wordish help`.
+type command struct {
+	run     func(args []string, stdout, stderr io.Writer) int
+	summary string
+}
+
+// subcommands are the commands by name; set in init, as help reads it.
+var subcommands map[string]command
+
+func init() {
+	subcommands = map[string]command{
+		"run":     {runMain, "replay articles and report what matched and what drifted (the default)"},
+		"list":    {runList, "print the steps (command and expected output) of articles"},
+		"update":  {runUpdate, "replay articles and rewrite the expected output of failed steps"},
+		"script":  {runScript, "print an article's sessions as a standalone bash script"},
+		"step":    {stepMain, "replay an article one step at a time, one key per step"},
+		"watch":   {watchMain, "replay articles again each time one is saved, until Ctrl-C"},
+		"sandbox": {sandboxCmd, "check or install the VM sandbox (--sandbox vm): wordish sandbox check|install"},
+		"version": {versionMain, "print the version"},
+		"help":    {help, "print this help, or a command's: wordish help COMMAND"},
+	}
+}
 
 func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stderr))
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // dispatch picks the subcommand: the first argument when it names one,
 // "run" when it is a flag or looks like an article (so `wordish FILE...`
 // replays), and otherwise a usage error: a mistyped command must not
 // silently become a run of the files after it.
-func dispatch(args []string, stderr io.Writer) int {
+func dispatch(args []string, stdout, stderr io.Writer) int {
 	name := "run"
 	if len(args) > 0 {
 		switch args[0] {
 		case "-h", "-help", "--help":
-			return cmdHelp(nil)
+			return help(nil, stdout, stderr)
 		case "-version", "--version":
-			return cmdVersion(nil)
+			return versionMain(nil, stdout, stderr)
 		}
 		if _, ok := subcommands[args[0]]; ok {
 			name, args = args[0], args[1:]
@@ -50,7 +70,7 @@ func dispatch(args []string, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	return subcommands[name](args)
+	return subcommands[name].run(args, stdout, stderr)
 }
 
 // articleExt matches the extensions of the formats wordish reads (see

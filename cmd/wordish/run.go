@@ -19,14 +19,6 @@ import (
 	"github.com/wordish-go/wordish/runner"
 )
 
-func init() {
-	subcommands["run"] = cmdRun
-}
-
-func cmdRun(args []string) int {
-	return runMain(args, os.Stdout, os.Stderr)
-}
-
 // Exit statuses of `wordish run` (exitTable, in the help and README):
 //
 //	0    every step passed or was skipped

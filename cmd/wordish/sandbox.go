@@ -40,11 +40,6 @@ import (
 	"github.com/wordish-go/wordish/sandbox"
 )
 
-func init() {
-	subcommands["sandbox"] = cmdSandbox
-	summaries["sandbox"] = "check or install the VM sandbox (--sandbox vm): wordish sandbox check|install"
-}
-
 // guestConfig is the run the guest wordish replays: the host's
 // lib.Config, as data, and the documents. Its report files are guest
 // paths in sandbox.OutDir ("-" stays standard output).
@@ -244,11 +239,6 @@ check    say, for each sandbox backend (or those named), whether it can
 install  install what the backends need (Debian packages, with apt-get),
          prepare their caches, then check
 `
-
-// cmdSandbox is `wordish sandbox`.
-func cmdSandbox(args []string) int {
-	return sandboxCmd(args, os.Stdout, os.Stderr)
-}
 
 func sandboxCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {

@@ -4,19 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/wordish-go/wordish/parser"
 	"github.com/wordish-go/wordish/runner"
 )
-
-func init() {
-	subcommands["script"] = cmdScript
-}
-
-func cmdScript(args []string) int {
-	return runScript(args, os.Stdout, os.Stderr)
-}
 
 // runScript is `wordish script`: it prints the sessions of one article as
 // a standalone bash script (see runner.Script).
@@ -35,7 +26,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 	}
 	files, err := parseFlags(fs, args, stderr)
 	if err == flag.ErrHelp {
-		fs.SetOutput(os.Stdout)
+		fs.SetOutput(stdout)
 		usage()
 		return 0
 	}

@@ -13,10 +13,6 @@ import (
 
 // wordish step, and --shell-on-failure for run and step.
 
-func init() {
-	subcommands["step"] = cmdStep
-}
-
 const stepUsage = `usage: wordish step [flags] FILE...
 
 Replay articles one step at a time, in the same persistent shell as
@@ -40,12 +36,12 @@ Exit status as for wordish run.
 Flags:
 `
 
-func cmdStep(args []string) int {
-	f, files, status, done := parseReplayFlags("step", stepUsage, args, os.Stdout, os.Stderr)
+func stepMain(args []string, stdout, stderr io.Writer) int {
+	f, files, status, done := parseReplayFlags("step", stepUsage, args, stdout, stderr)
 	if done {
 		return status
 	}
-	return replayStepping(files, f, true, os.Stdout, os.Stderr)
+	return replayStepping(files, f, true, stdout, stderr)
 }
 
 // replayStepping is `wordish step` (ask) and `wordish run
@@ -163,8 +159,4 @@ func (sp *stepper) After(r *runner.StepResult, sess *session.Session) {
 	default:
 		fmt.Fprintln(sp.out, "wordish: back to the replay.")
 	}
-}
-
-func init() {
-	summaries["step"] = "replay an article one step at a time, one key per step"
 }

@@ -6,14 +6,6 @@ import (
 	"os"
 )
 
-func init() {
-	subcommands["update"] = cmdUpdate
-}
-
-func cmdUpdate(args []string) int {
-	return runUpdate(args, os.Stdout, os.Stderr)
-}
-
 const updateUsage = `usage: wordish update [flags] FILE...
 
 Replay articles as "wordish run" does, print the same report, then rewrite

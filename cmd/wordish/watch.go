@@ -15,10 +15,6 @@ import (
 
 // wordish watch: replay articles again each time one is saved.
 
-func init() {
-	subcommands["watch"] = cmdWatch
-}
-
 const watchUsage = `usage: wordish watch [flags] FILE...
 
 Replay the articles as "wordish run" does, then replay again each one
@@ -36,10 +32,6 @@ Flags:
 // before the replay starts: an editor's save is often several events
 // (truncate, write, rename, chmod).
 const watchSettle = 200 * time.Millisecond
-
-func cmdWatch(args []string) int {
-	return watchMain(args, os.Stdout, os.Stderr)
-}
 
 func watchMain(args []string, stdout, stderr io.Writer) int {
 	f, files, status, done := parseReplayFlags("watch", watchUsage, args, stdout, stderr)
@@ -138,8 +130,4 @@ func waitChange(w *fsnotify.Watcher, names map[string]bool, sigs <-chan os.Signa
 			return changed, nil
 		}
 	}
-}
-
-func init() {
-	summaries["watch"] = "replay articles again each time one is saved, until Ctrl-C"
 }
