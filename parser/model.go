@@ -1,6 +1,10 @@
 package parser
 
-import "time"
+import (
+	"time"
+
+	"github.com/wordish-go/wordish/expect"
+)
 
 // Format names an article syntax.
 type Format string
@@ -62,21 +66,11 @@ type Step struct {
 	Editable               bool
 }
 
-// StatusKind says which exit statuses a step expects.
-type StatusKind int
-
-const (
-	StatusZero    StatusKind = iota // default: 0
-	StatusCode                      // exactly Options.StatusCode
-	StatusNonzero                   // anything but 0
-	StatusAny                       // anything
-)
-
 // Options are the directives that apply to a step.
 type Options struct {
 	Skip         bool          `json:"skip,omitempty"`
 	Cleanup      bool          `json:"cleanup,omitempty"`
-	Status       StatusKind    `json:"-"`
+	Status       expect.Kind   `json:"-"`
 	StatusCode   int           `json:"-"`
 	Timeout      time.Duration `json:"-"`
 	IgnoreOutput bool          `json:"ignore-output,omitempty"`

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wordish-go/wordish/expect"
 )
 
 // optSet records which options a directive spelled out, so that a
@@ -61,7 +63,7 @@ func parseOptions(s string) (Options, optSet, error) {
 		case w == "regex":
 			o.Regex = true
 		case name == "status" && hasVal:
-			k, code, err := parseStatus(val)
+			k, code, err := expect.Parse(val)
 			if err != nil {
 				return Options{}, set, err
 			}
@@ -77,23 +79,6 @@ func parseOptions(s string) (Options, optSet, error) {
 		}
 	}
 	return o, set, nil
-}
-
-func parseStatus(v string) (StatusKind, int, error) {
-	switch v {
-	case "nonzero":
-		return StatusNonzero, 0, nil
-	case "any":
-		return StatusAny, 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > 255 {
-		return 0, 0, fmt.Errorf("bad status %q: want 0-255, nonzero or any", v)
-	}
-	if n == 0 {
-		return StatusZero, 0, nil
-	}
-	return StatusCode, n, nil
 }
 
 // merge lays the options of a command's own directive over the block's.
@@ -118,17 +103,7 @@ func (o Options) merge(c Options, set optSet) Options {
 
 // StatusString gives the status in directive syntax: "0", "3", "nonzero"
 // or "any".
-func (o Options) StatusString() string {
-	switch o.Status {
-	case StatusCode:
-		return strconv.Itoa(o.StatusCode)
-	case StatusNonzero:
-		return "nonzero"
-	case StatusAny:
-		return "any"
-	}
-	return "0"
-}
+func (o Options) StatusString() string { return expect.Format(o.Status, o.StatusCode) }
 
 // String gives the canonical OPTIONS list, defaults left out, so that
 // ParseOptions(o.String()) == o.
@@ -141,7 +116,7 @@ func (o Options) String() string {
 	}
 	add(o.Skip, "skip")
 	add(o.Cleanup, "cleanup")
-	add(o.Status != StatusZero, "status="+o.StatusString())
+	add(o.Status != expect.Zero, "status="+o.StatusString())
 	add(o.Timeout > 0, "timeout="+o.Timeout.String())
 	add(o.IgnoreOutput, "ignore-output")
 	add(o.Stderr, "stderr")
@@ -187,7 +162,7 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 	n := Options{Skip: j.Skip, Cleanup: j.Cleanup, IgnoreOutput: j.IgnoreOutput,
 		Stderr: j.Stderr, NormWS: j.NormWS, Regex: j.Regex, Input: j.Input}
 	if j.Status != "" {
-		k, code, err := parseStatus(j.Status)
+		k, code, err := expect.Parse(j.Status)
 		if err != nil {
 			return err
 		}

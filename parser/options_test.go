@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/wordish-go/wordish/expect"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -17,9 +19,9 @@ func TestParseOptions(t *testing.T) {
 		{"  regex   norm-ws stderr ignore-output cleanup skip ", Options{Skip: true, Cleanup: true, IgnoreOutput: true, Stderr: true, NormWS: true, Regex: true},
 			"skip cleanup ignore-output stderr norm-ws regex"},
 		{"status=0", Options{}, ""},
-		{"status=3", Options{Status: StatusCode, StatusCode: 3}, "status=3"},
-		{"status=nonzero", Options{Status: StatusNonzero}, "status=nonzero"},
-		{"status=any timeout=90s", Options{Status: StatusAny, Timeout: 90 * time.Second}, "status=any timeout=1m30s"},
+		{"status=3", Options{Status: expect.Code, StatusCode: 3}, "status=3"},
+		{"status=nonzero", Options{Status: expect.Nonzero}, "status=nonzero"},
+		{"status=any timeout=90s", Options{Status: expect.Any, Timeout: 90 * time.Second}, "status=any timeout=1m30s"},
 		{`input="John Smith\n42\n" skip`, Options{Skip: true, Input: "John Smith\n42\n"}, `skip input="John Smith\n42\n"`},
 		{"input=`y` regex", Options{Regex: true, Input: "y"}, `regex input="y"`},
 	} {
@@ -50,7 +52,7 @@ func TestParseOptions(t *testing.T) {
 }
 
 func TestOptionsJSON(t *testing.T) {
-	b, _ := json.Marshal(Options{Skip: true, Status: StatusCode, StatusCode: 3, Timeout: 2 * time.Minute})
+	b, _ := json.Marshal(Options{Skip: true, Status: expect.Code, StatusCode: 3, Timeout: 2 * time.Minute})
 	want := `{"skip":true,"cleanup":false,"status":"3","timeout":"2m0s","ignore-output":false,"stderr":false,"norm-ws":false,"regex":false}`
 	if string(b) != want {
 		t.Errorf("got %s\nwant %s", b, want)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wordish-go/wordish/expect"
 	"github.com/wordish-go/wordish/parser"
 	"github.com/wordish-go/wordish/session"
 )
@@ -343,16 +344,8 @@ func (r *docRun) timeoutOf(s *parser.Step) time.Duration {
 
 // command maps a step to what the session runs.
 func command(s *parser.Step) session.Command {
-	c := session.Command{Text: s.Command, Timeout: s.Options.Timeout, Input: s.Options.Input}
-	switch s.Options.Status {
-	case parser.StatusCode:
-		c.Expect, c.Code = session.ExpectCode, s.Options.StatusCode
-	case parser.StatusNonzero:
-		c.Expect = session.ExpectNonzero
-	case parser.StatusAny:
-		c.Expect = session.ExpectAny
-	}
-	return c
+	return session.Command{Text: s.Command, Timeout: s.Options.Timeout, Input: s.Options.Input,
+		Expect: s.Options.Status, Code: s.Options.StatusCode}
 }
 
 // Judge turns what one command did into a verdict on its step.
@@ -390,13 +383,10 @@ func Judge(s *parser.Step, c session.Command, res session.Result, timeout time.D
 }
 
 func expectation(c session.Command) string {
-	switch c.Expect {
-	case session.ExpectCode:
-		return fmt.Sprint(c.Code)
-	case session.ExpectNonzero:
+	if c.Expect == expect.Nonzero {
 		return "non-zero"
 	}
-	return "0"
+	return expect.Format(c.Expect, c.Code)
 }
 
 // judgeOutput compares the expected output with standard error (stderr

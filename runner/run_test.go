@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wordish-go/wordish/expect"
 	"github.com/wordish-go/wordish/parser"
 	"github.com/wordish-go/wordish/session"
 )
@@ -154,8 +155,8 @@ func TestJudgeReasons(t *testing.T) {
 	}{
 		{"pass", session.Command{}, session.Result{Stdout: []byte("out\n"), Transcript: []byte("out\n")}, Passed, ""},
 		{"status", session.Command{}, session.Result{Status: 2}, Errored, "exit status 2, expected 0"},
-		{"status nonzero", session.Command{Expect: session.ExpectNonzero}, session.Result{}, Errored, "exit status 0, expected non-zero"},
-		{"status code", session.Command{Expect: session.ExpectCode, Code: 3}, session.Result{Status: 1}, Errored, "exit status 1, expected 3"},
+		{"status nonzero", session.Command{Expect: expect.Nonzero}, session.Result{}, Errored, "exit status 0, expected non-zero"},
+		{"status code", session.Command{Expect: expect.Code, Code: 3}, session.Result{Status: 1}, Errored, "exit status 1, expected 3"},
 		{"timeout", session.Command{}, session.Result{TimedOut: true, Status: 130}, Errored, "timed out after 2s"},
 		{"exited", session.Command{}, session.Result{Exited: true, Status: 3}, Errored, "the command ended the shell (exit status 3)"},
 		{"interrupted", session.Command{}, session.Result{Interrupted: true, Status: 130}, Errored, "interrupted"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/wordish-go/wordish/expect"
 	"github.com/wordish-go/wordish/parser"
 )
 
@@ -35,11 +36,11 @@ func Script(w io.Writer, doc *parser.Document) error {
 			notes = append(notes, "cleanup")
 		}
 		switch s.Options.Status {
-		case parser.StatusCode:
+		case expect.Code:
 			notes = append(notes, fmt.Sprintf("exit status %d expected", s.Options.StatusCode))
-		case parser.StatusNonzero:
+		case expect.Nonzero:
 			notes = append(notes, "non-zero exit status expected")
-		case parser.StatusAny:
+		case expect.Any:
 			notes = append(notes, "any exit status")
 		}
 		fmt.Fprintf(bw, "\n# %s:%d", doc.Path, s.Line)

@@ -1,6 +1,10 @@
 package session
 
-import "time"
+import (
+	"time"
+
+	"github.com/wordish-go/wordish/expect"
+)
 
 // Config describes a session. Its zero value runs bash in a fresh
 // temporary directory with a 60 s timeout per command.
@@ -12,23 +16,11 @@ type Config struct {
 	Timeout time.Duration // default per-command timeout; 0 = 60 s
 }
 
-// ExpectKind says which exit statuses count as success for a command; the
-// shell stops a batch on its own at the first command whose status does
-// not fit.
-type ExpectKind int
-
-const (
-	ExpectZero    ExpectKind = iota // status 0
-	ExpectCode                      // exactly Command.Code
-	ExpectNonzero                   // anything but 0
-	ExpectAny                       // anything
-)
-
 // Command is one command to run.
 type Command struct {
 	Text    string        // shell source, possibly several lines
-	Expect  ExpectKind    // which statuses let the batch go on
-	Code    int           // for ExpectCode
+	Expect  expect.Kind   // which statuses let the batch go on
+	Code    int           // for expect.Code
 	Timeout time.Duration // 0 = the session's default
 	// Input is typed to the command on its terminal, a line at a time
 	// when it waits (after a prompt), then an end of file; the terminal
@@ -55,14 +47,4 @@ type Result struct {
 }
 
 // Expected reports whether status fits the command's expectation.
-func (c Command) Expected(status int) bool {
-	switch c.Expect {
-	case ExpectCode:
-		return status == c.Code
-	case ExpectNonzero:
-		return status != 0
-	case ExpectAny:
-		return true
-	}
-	return status == 0
-}
+func (c Command) Expected(status int) bool { return c.Expect.Fits(c.Code, status) }

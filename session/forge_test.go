@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/wordish-go/wordish/expect"
 )
 
 // TestOverridesNeverMisreport: whatever a command redefines, a later
@@ -30,7 +32,7 @@ func TestOverridesNeverMisreport(t *testing.T) {
 			dir := t.TempDir()
 			never := filepath.Join(dir, "never")
 			got := runAll(t, s,
-				Command{Text: tt.text, Expect: ExpectAny},
+				Command{Text: tt.text, Expect: expect.Any},
 				cmd("false"),
 				cmd("touch "+never),
 			)

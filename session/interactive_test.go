@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/wordish-go/wordish/expect"
 )
 
 // userTerminal is a terminal standing for the user's: the test types on
@@ -72,7 +74,7 @@ func TestInteract(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if r := s.Run(Command{Text: "x=1; false", Expect: ExpectAny}); r.Status != 1 {
+			if r := s.Run(Command{Text: "x=1; false", Expect: expect.Any}); r.Status != 1 {
 				t.Fatalf("status %d", r.Status)
 			}
 			u := newUserTerminal(t)

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/wordish-go/wordish/expect"
 )
 
 // quote makes text a single-quoted shell word.
@@ -163,7 +165,7 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			fn = "\\__wp"
 		case s.bash && chanFd == "10":
 			fd = ""
-			if c.Expect == ExpectZero {
+			if c.Expect == expect.Zero {
 				fn = "\\__wz"
 			}
 		case s.bash:
@@ -175,13 +177,13 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		}
 		b = append(b, fn+" \"$?\" "+seq+" "...)
 		switch c.Expect {
-		case ExpectZero:
+		case expect.Zero:
 			b = append(b, 'z')
 			prev, known = 0, true
-		case ExpectCode:
+		case expect.Code:
 			b = strconv.AppendInt(b, int64(c.Code), 10)
 			prev, known = c.Code, true
-		case ExpectNonzero:
+		case expect.Nonzero:
 			b = append(b, 'n')
 			known = false
 		default:

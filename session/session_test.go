@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wordish-go/wordish/expect"
 )
 
 // runAll runs cmds as one batch and returns the results.
@@ -74,11 +76,11 @@ func TestStateAcrossCommands(t *testing.T) {
 func TestStatusRestored(t *testing.T) {
 	s := start(t, Config{})
 	got := runAll(t, s,
-		Command{Text: "false", Expect: ExpectNonzero},
+		Command{Text: "false", Expect: expect.Nonzero},
 		cmd("echo $?"),
-		Command{Text: "(exit 7)", Expect: ExpectCode, Code: 7},
-		Command{Text: "echo $?", Expect: ExpectAny},
-		Command{Text: "sh -c 'exit 3'", Expect: ExpectAny},
+		Command{Text: "(exit 7)", Expect: expect.Code, Code: 7},
+		Command{Text: "echo $?", Expect: expect.Any},
+		Command{Text: "sh -c 'exit 3'", Expect: expect.Any},
 	)
 	want := []struct {
 		out    string
@@ -103,9 +105,9 @@ func TestBatchStops(t *testing.T) {
 		last int // status of the last command run
 	}{
 		{"zero", []Command{cmd("true"), cmd("false"), cmd("echo no")}, 2, 1},
-		{"code", []Command{{Text: "(exit 2)", Expect: ExpectCode, Code: 2}, {Text: "(exit 3)", Expect: ExpectCode, Code: 2}, cmd("echo no")}, 2, 3},
-		{"nonzero", []Command{{Text: "false", Expect: ExpectNonzero}, {Text: "true", Expect: ExpectNonzero}, cmd("echo no")}, 2, 0},
-		{"any", []Command{{Text: "false", Expect: ExpectAny}, {Text: "(exit 9)", Expect: ExpectAny}, cmd("echo yes")}, 3, 0},
+		{"code", []Command{{Text: "(exit 2)", Expect: expect.Code, Code: 2}, {Text: "(exit 3)", Expect: expect.Code, Code: 2}, cmd("echo no")}, 2, 3},
+		{"nonzero", []Command{{Text: "false", Expect: expect.Nonzero}, {Text: "true", Expect: expect.Nonzero}, cmd("echo no")}, 2, 0},
+		{"any", []Command{{Text: "false", Expect: expect.Any}, {Text: "(exit 9)", Expect: expect.Any}, cmd("echo yes")}, 3, 0},
 		{"syntax", []Command{cmd("if then fi"), cmd("echo no")}, 1, 2},
 		{"all", []Command{cmd("true"), cmd("true"), cmd("true")}, 3, 0},
 	}
@@ -231,8 +233,8 @@ func TestStdinAtEOF(t *testing.T) {
 	// A job that handles SIGINT and exits 0: the rest of the line runs,
 	// the batch stops all the same.
 	got = runAll(t, s,
-		Command{Text: "bash -c 'trap \"exit 0\" INT; sleep 10 & wait'; echo after", Timeout: 300 * time.Millisecond, Expect: ExpectAny},
-		Command{Text: "echo never", Expect: ExpectAny},
+		Command{Text: "bash -c 'trap \"exit 0\" INT; sleep 10 & wait'; echo after", Timeout: 300 * time.Millisecond, Expect: expect.Any},
+		Command{Text: "echo never", Expect: expect.Any},
 	)
 	if len(got) != 1 || !got[0].TimedOut || got[0].Status != 0 || string(got[0].Stdout) != "after\n" {
 		t.Errorf("SIGINT handled: %+v", got)
@@ -550,7 +552,7 @@ func TestProgressBar(t *testing.T) {
 
 func TestErrorMessages(t *testing.T) {
 	s := start(t, Config{})
-	r := s.Run(Command{Text: "nosuchcommand; cd /nonexistent", Expect: ExpectAny})
+	r := s.Run(Command{Text: "nosuchcommand; cd /nonexistent", Expect: expect.Any})
 	w := "bash: nosuchcommand: command not found\nbash: cd: /nonexistent: No such file or directory\n"
 	if string(r.Stderr) != w {
 		t.Errorf("stderr %q, want %q", r.Stderr, w)
@@ -604,7 +606,7 @@ func TestParallelSessions(t *testing.T) {
 
 func TestReturnEndsBatch(t *testing.T) {
 	s := start(t, Config{})
-	got := runAll(t, s, cmd("echo a"), Command{Text: "return 3", Expect: ExpectAny}, cmd("echo never"))
+	got := runAll(t, s, cmd("echo a"), Command{Text: "return 3", Expect: expect.Any}, cmd("echo never"))
 	if len(got) != 2 || got[1].Status != 3 || string(got[0].Stdout) != "a\n" {
 		t.Errorf("%+v", got)
 	}
@@ -617,7 +619,7 @@ func TestShellSettingsDoNotBreakTheSession(t *testing.T) {
 	s := start(t, Config{})
 	got := runAll(t, s,
 		cmd("IFS=0123456789; set -u; set -o noclobber; set -o pipefail"),
-		Command{Text: "(exit 130)", Expect: ExpectCode, Code: 130},
+		Command{Text: "(exit 130)", Expect: expect.Code, Code: 130},
 		cmd("echo \"$?\""),
 		cmd("shopt -u expand_aliases; alias printf=false"),
 		cmd("echo done"),
@@ -637,7 +639,7 @@ func TestXtrace(t *testing.T) {
 		cmd("set -x"),
 		cmd("echo hi"),
 		cmd("f() { echo \"in $1\"; }; f one"),
-		Command{Text: "false", Expect: ExpectNonzero},
+		Command{Text: "false", Expect: expect.Nonzero},
 		cmd("echo $(echo sub)"),
 		cmd("set +x"),
 		cmd("echo quiet"),
