@@ -80,51 +80,55 @@ func TestLargeMarkdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large input")
 	}
-	src := article(".md", 10<<20)
-	start, cpu := time.Now(), cpuTime()
-	doc, err := Parse("big.md", src, Config{})
-	d, c := time.Since(start), cpuTime()-cpu
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, c := parseCPU(t, "big.md", article(".md", 10<<20))
 	if len(doc.Steps()) < 10000 {
 		t.Errorf("only %d steps", len(doc.Steps()))
 	}
-	t.Logf("%d bytes, %d steps in %v (%v CPU)", len(src), len(doc.Steps()), d, c)
 	if c > 6*time.Second {
 		t.Errorf("parsing 10 MB of Markdown took %v of CPU", c)
 	}
 }
 
 // TestCraftedSlowInput keeps inputs built to make the command splitter
-// re-parse long commands (heredocs and quotes that never end) linear.
+// re-parse long commands linear: a heredoc, a quote and a function that
+// never end, each over 1 MB.
 func TestCraftedSlowInput(t *testing.T) {
+	for _, c := range []struct{ name, first, line string }{
+		{"heredoc", "cat <<EOF", "x"},
+		{"quote", `echo "open`, "$ y"},
+		{"function", "f () {", "z"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := craftedBlock(t, "$ "+c.first+"\n", c.line+"\n")
+			if _, cpu := parseCPU(t, "slow.md", src); cpu > 10*time.Second {
+				t.Errorf("took %v of CPU", cpu)
+			}
+		})
+	}
+}
+
+// craftedBlock is a console block of first and then line again and
+// again, over 1 MB; it skips the test in -short mode.
+func craftedBlock(t *testing.T, first, line string) []byte {
 	if testing.Short() {
 		t.Skip("large input")
 	}
-	var b strings.Builder
-	b.WriteString("```console\n")
-	for b.Len() < 1<<20 {
-		b.WriteString("$ cat <<EOF\n")
-		for range 999 {
-			b.WriteString("x\n")
-		}
-		b.WriteString("$ echo \"open\n")
-		b.WriteString(strings.Repeat("y\n", 999))
-		b.WriteString("$ f () {\n")
-		b.WriteString(strings.Repeat("z\n", 999))
-	}
-	b.WriteString("```\n")
+	n := (1<<20)/len(line) + 1
+	return []byte("```console\n" + first + strings.Repeat(line, n) + "```\n")
+}
+
+// parseCPU parses src, logs what it found and returns it with the CPU
+// time it took; an error fails the test.
+func parseCPU(t *testing.T, name string, src []byte) (*Document, time.Duration) {
+	t.Helper()
 	start, cpu := time.Now(), cpuTime()
-	doc, err := Parse("slow.md", []byte(b.String()), Config{})
+	doc, err := Parse(name, src, Config{})
+	d, c := time.Since(start), cpuTime()-cpu
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, c := time.Since(start), cpuTime()-cpu
-	t.Logf("%d bytes, %d steps in %v (%v CPU)", b.Len(), len(doc.Steps()), d, c)
-	if c > 10*time.Second {
-		t.Errorf("took %v of CPU", c)
-	}
+	t.Logf("%d bytes, %d steps in %v (%v CPU)", len(src), len(doc.Steps()), d, c)
+	return doc, c
 }
 
 // cpuTime is the CPU time the process has used: unlike the wall clock, it

@@ -47,27 +47,23 @@ func fuzzParse(t *testing.T, ext string, src []byte) {
 func seedCases() []ruleCase { return append(append([]ruleCase{}, ruleCases...), readerCases...) }
 
 func FuzzMarkdown(f *testing.F) {
-	for _, c := range seedCases() {
-		s, _ := mdDoc(c.lang, c.body)
-		f.Add([]byte(s))
+	for _, c := range nestCases {
+		f.Add([]byte(c.src))
 	}
-	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ".md", src) })
+	fuzzFormat(f, ".md", mdDoc)
 }
 
-func FuzzRST(f *testing.F) {
-	for _, c := range seedCases() {
-		s, _ := rstDoc(c.lang, c.body)
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ".rst", src) })
-}
+func FuzzRST(f *testing.F)  { fuzzFormat(f, ".rst", rstDoc) }
+func FuzzHTML(f *testing.F) { fuzzFormat(f, ".html", htmlDoc) }
 
-func FuzzHTML(f *testing.F) {
+// fuzzFormat fuzzes the reader of ext from the rule cases, rendered by
+// doc.
+func fuzzFormat(f *testing.F, ext string, doc func(lang, body string) (string, int)) {
 	for _, c := range seedCases() {
-		s, _ := htmlDoc(c.lang, c.body)
+		s, _ := doc(c.lang, c.body)
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ".html", src) })
+	f.Fuzz(func(t *testing.T, src []byte) { fuzzParse(t, ext, src) })
 }
 
 // FuzzSplit drives the step splitter directly with a block body and a

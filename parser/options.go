@@ -48,20 +48,12 @@ func parseOptions(s string) (Options, optSet, error) {
 			w = s[:i]
 		}
 		s = s[len(w):]
+		if on := o.flag(w); on != nil {
+			*on = true
+			continue
+		}
 		name, val, hasVal := strings.Cut(w, "=")
 		switch {
-		case w == "skip":
-			o.Skip = true
-		case w == "cleanup":
-			o.Cleanup = true
-		case w == "ignore-output":
-			o.IgnoreOutput = true
-		case w == "stderr":
-			o.Stderr = true
-		case w == "norm-ws":
-			o.NormWS = true
-		case w == "regex":
-			o.Regex = true
 		case name == "status" && hasVal:
 			k, code, err := expect.Parse(val)
 			if err != nil {
@@ -81,14 +73,30 @@ func parseOptions(s string) (Options, optSet, error) {
 	return o, set, nil
 }
 
+// flagNames are the options that are one word, in the order of flags.
+var flagNames = [...]string{"skip", "cleanup", "ignore-output", "stderr", "norm-ws", "regex"}
+
+// flags are the fields that the words of flagNames set.
+func (o *Options) flags() [len(flagNames)]*bool {
+	return [...]*bool{&o.Skip, &o.Cleanup, &o.IgnoreOutput, &o.Stderr, &o.NormWS, &o.Regex}
+}
+
+// flag returns the field that the word name sets, nil if it is none.
+func (o *Options) flag(name string) *bool {
+	for i, n := range flagNames {
+		if n == name {
+			return o.flags()[i]
+		}
+	}
+	return nil
+}
+
 // merge lays the options of a command's own directive over the block's.
 func (o Options) merge(c Options, set optSet) Options {
-	o.Skip = o.Skip || c.Skip
-	o.Cleanup = o.Cleanup || c.Cleanup
-	o.IgnoreOutput = o.IgnoreOutput || c.IgnoreOutput
-	o.Stderr = o.Stderr || c.Stderr
-	o.NormWS = o.NormWS || c.NormWS
-	o.Regex = o.Regex || c.Regex
+	cf := c.flags()
+	for i, on := range o.flags() {
+		*on = *on || *cf[i]
+	}
 	if set.status {
 		o.Status, o.StatusCode = c.Status, c.StatusCode
 	}

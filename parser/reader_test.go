@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -204,22 +203,7 @@ x</span>
 // commands linear: each run is judged once, not once per step. Like
 // TestCraftedSlowInput, the bound is loose CPU time.
 func TestCraftedRootRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large input")
-	}
-	var b strings.Builder
-	b.WriteString("```console\n# cat x\n")
-	for b.Len() < 1<<20 {
-		b.WriteString("# a; b\n")
-	}
-	b.WriteString("```\n")
-	cpu := cpuTime()
-	doc, err := Parse("runs.md", []byte(b.String()), Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cpuTime() - cpu
-	t.Logf("%d bytes, %d steps in %v CPU", b.Len(), len(doc.Steps()), c)
+	doc, c := parseCPU(t, "runs.md", craftedBlock(t, "# cat x\n", "# a; b\n"))
 	if len(doc.Steps()) < 100000 {
 		t.Errorf("%d steps", len(doc.Steps()))
 	}
