@@ -34,9 +34,11 @@ func File(doc *parser.Document, results []*runner.StepResult) (changed int, err 
 // same directory, given the article's mode and owner, synced, then
 // renamed over it. A file with hard links (or whose owner cannot be
 // given to another file) is rewritten in place instead, which keeps the
-// links; a complete copy of the old content is kept next to it
-// (.NAME.wordish-backup-*) until the new one is synced, so that a kill
-// then leaves the old content there.
+// links but cannot be atomic: a complete copy of the old content is
+// kept next to it (.NAME.wordish-backup-*) from before the first byte
+// changes until the new content is synced, so that a kill in between
+// leaves the old content there. (TestUpdateKilled, in cmd/wordish,
+// kills wordish at each step of both ways.)
 func writeBack(path string, orig, data []byte) error {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -70,6 +72,7 @@ func writeBack(path string, orig, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		return fail(err)
 	}
+	killPoint("tmp-written")
 	// The owner first: chown clears the set-user-ID and set-group-ID bits.
 	if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
 		f.Close()
@@ -82,6 +85,7 @@ func writeBack(path string, orig, data []byte) error {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
+	killPoint("tmp-synced")
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return err
@@ -90,6 +94,7 @@ func writeBack(path string, orig, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	killPoint("renamed")
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
@@ -115,12 +120,14 @@ func rewriteInPlace(path string, old, data []byte) error {
 		os.Remove(backup)
 		return err
 	}
+	killPoint("backup-synced")
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		os.Remove(backup)
 		return err
 	}
 	_, err = f.WriteAt(data, 0)
+	killPoint("in-place-written")
 	if err == nil {
 		err = f.Truncate(int64(len(data)))
 	}
@@ -146,6 +153,18 @@ func rewriteInPlace(path string, old, data []byte) error {
 		}
 		return fmt.Errorf("%s: rewriting in place: %w", path, err)
 	}
+	killPoint("in-place-synced")
 	os.Remove(backup)
 	return nil
+}
+
+// killAt names a point of writeBack where wordish kills itself with
+// SIGKILL, for the test that shows what such a kill leaves
+// (WORDISH_TEST_KILL_AT=renamed); unset in any real use.
+var killAt = os.Getenv("WORDISH_TEST_KILL_AT")
+
+func killPoint(name string) {
+	if killAt == name {
+		unix.Kill(unix.Getpid(), unix.SIGKILL)
+	}
 }
