@@ -97,7 +97,7 @@ func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 	// line of its own: when a job the user runs is interrupted (Ctrl-C),
 	// bash aborts the line it was running, and the next one (the end
 	// marker) still comes, so the loop goes on from Go.
-	files := map[string]string{"is": interactSetup(term, s.vStatus), "ii": interactLine(banner, s.vStatus), "ie": interactEnd(s.vStatus)}
+	files := map[string]string{"is": interactSetup(term, s.lastStatus), "ii": interactLine(banner, s.vStatus), "ie": interactEnd(s.vStatus)}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(s.priv, name), []byte(text), 0o600); err != nil {
 			return false, fmt.Errorf("session: %w", err)
@@ -144,8 +144,10 @@ func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 
 // The shell text of Interact: exit and logout mean "leave" while the
 // user has the shell; $? and TERM are saved and restored.
-func interactSetup(term, status string) string {
-	return `__w_is=$` + status + ` __w_ot=$TERM __w_q= __w_l=
+func interactSetup(term string, last int) string {
+	// The last command's status comes from wordish: the shell does not
+	// keep it after a command expected to succeed (see setup).
+	return `__w_is=` + strconv.Itoa(last) + ` __w_ot=$TERM __w_q= __w_l=
 TERM=` + quote(term) + `
 exit() { if [ "${1:-0}" = 0 ]; then __w_q=1; else __w_q=2; fi; }
 logout() { exit "$@"; }

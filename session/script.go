@@ -37,21 +37,30 @@ func (s *Session) chanFdShell() string {
 // setup is the shell text run before the first batch, while the shell
 // has no function, alias or trap of a document's yet.
 //
-// After each command the batch calls __w STATUS SEQ EXPECT TOKEN (in slow
-// mode __wp, which writes to the terminals by name): it writes the marker
-// \036W SEQ:TOKEN \036 on both terminals, then SEQ:STATUS:TOKEN:TIME on
-// the channel, and returns whether the status fits EXPECT (z zero, n
-// non-zero, a any, or the code) and no stop was asked for. TOKEN is
-// $SRANDOM, drawn after the command ended: no command can know it in
-// advance. __we STATUS BATCH TOKEN ends a batch the same way. With bash
+// After each command the batch calls __wz STATUS ID (the usual
+// expectation, status 0), __w STATUS ID EXPECT or, with the channel
+// elsewhere than 10, __wx STATUS ID EXPECT FD (in slow mode __wp STATUS ID
+// EXPECT FD, which writes to the terminals by name). ID is SEQ:TOKEN, the
+// command's sequence number and $SRANDOM, drawn after the command ended:
+// no command can know it in advance. The function writes the marker
+// \036W ID \036 on both terminals, then ID:STATUS:TIME on the channel,
+// and returns whether the status fits EXPECT (z zero, n non-zero, a any,
+// or the code) and no stop was asked for. __we STATUS BATCH TOKEN FD ends
+// a batch the same way (EBATCH:TOKEN:STATUS on the channel). With bash
 // the functions are read-only (readonly -f: no document can redefine
 // them), were parsed before any alias existed, do not inherit DEBUG or
 // RETURN traps, call printf as a builtin (a function named printf is not
 // used) and take the status as an argument, never from a variable: the
-// status they report is the command's. A printf that fails to write on
-// the channel (a disabled builtin, a closed descriptor) ends the shell
-// with ${NULL:?}, an expansion error no document can redefine: the
+// status they report is the command's. SRANDOM is read-only, so that no
+// document can unset it and choose the tokens. A printf that fails to
+// write on the channel (a disabled builtin, a closed descriptor) ends the
+// shell with ${NULL:?}, an expansion error no document can redefine: the
 // command is then reported as having ended the shell, never as passed.
+//
+// bash spends most of a step in these functions (parsing the call,
+// copying the function's body, expanding its words), so they are short:
+// one printf writes both markers, one the channel, one test; the rare
+// paths (builtins disabled) are functions of their own.
 func (s *Session) setup() string {
 	S, X, Z := s.vStatus, s.vStop, s.vNull
 	fd := s.chanFdShell()
@@ -67,47 +76,53 @@ func (s *Session) setup() string {
 	b.WriteString("exec 3<&- 2>&4 4>&- " + fd + ">&5 5>&-\ntrap : INT\ntrap " + X + "=1 39\n" +
 		"shopt -s expand_aliases 2>/dev/null\nreadonly " + Z + "=\n")
 	// During a batch the channel is only where bash saved it, close-on-exec
-	// (see RunBatch): its descriptor comes as $5.
-	send := "printf '%s:%s:%s:%s\\n' \"$2\" \"$1\" \"$4\" \"$EPOCHREALTIME\" >&\"$5\" || ${" + Z + ":?}; " + S + "=$1; "
+	// (see RunBatch): usually 10, else its descriptor comes as $4.
+	send := func(to string) string {
+		return "printf '%s\\n' \"$2:$1:$EPOCHREALTIME\" >&" + to
+	}
 	// A batch aborted by SIGINT (the shell itself interrupted) leaves the
 	// channel where bash saved it, $4: moved back.
-	sendEnd := "printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" 2>/dev/null >&" + fd + " || { exec " + fd + ">&\"$4\" && " + S + "=$4 && exec {" + S + "}>&- && printf 'E%s:%s:%s\\n' \"$2\" \"$1\" \"$3\" >&" + fd + "; } || ${" + Z + ":?}; "
-	byName := func(m string) string {
-		return "printf '" + m + "' \"$2\" \"$4\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$4\" >" + s.errTTY + "; "
+	sendEnd := "printf 'E%s:%s:%s\\n' \"$2\" \"$3\" \"$1\" 2>/dev/null >&" + fd + " || { exec " + fd + ">&\"$4\" && " + S + "=$4 && exec {" + S + "}>&- && printf 'E%s:%s:%s\\n' \"$2\" \"$3\" \"$1\" >&" + fd + "; } || ${" + Z + ":?}; "
+	byName := func(m, arg string) string {
+		return "printf '" + m + "' \"$" + arg + "\" >" + s.outTTY + "; printf '" + m + "' \"$" + arg + "\" >" + s.errTTY + "; "
 	}
 	byNameEnd := func(m string) string {
 		return "printf '" + m + "' \"$2\" \"$3\" >" + s.outTTY + "; printf '" + m + "' \"$2\" \"$3\" >" + s.errTTY + "; "
 	}
-	// Builtins disabled with enable -n are enabled again when the channel
-	// cannot be written, and the markers written again.
-	reenable := "\\enable builtin printf return 2>/dev/null; "
 	if s.bash {
-		check := "[[ -z ${" + X + "-} ]] && case $3 in (z) [[ $1 == 0 ]];; (n) [[ $1 != 0 ]];; (a) ;; (*) [[ $1 == \"$3\" ]];; esac"
+		check := S + "=$1; [[ -z ${" + X + "-} ]] && case $3 in (z) [[ $1 == 0 ]];; (n) [[ $1 != 0 ]];; (a) ;; (*) [[ $1 == \"$3\" ]];; esac"
 		bi := func(t string) string { return strings.ReplaceAll(t, "printf ", "builtin printf ") }
 		// The marker on standard error is printf's own error message
-		// about an invalid number ("/dev/fd/3: line N: printf: MARKER:
+		// about an invalid number ("bash: line N: printf: MARKER:
 		// invalid number"), a line removed whole: one printf, no
 		// redirection, writes both.
-		inband := "builtin printf '\\036W%s:%s\\036%.0d' \"$2\" \"$4\" $'\\036W'\"$2:$4\"$'\\036'; "
-		sendB := strings.SplitN(bi(send), " || ", 2)
-		w := inband + sendB[0] + " || { " + reenable + inband + sendB[0] + "; } || " + sendB[1] + check + "; }\n"
-		// __w writes to the channel's usual place, 10, named literally
-		// (cheaper than expanding $5); __wx to $5.
-		b.WriteString("__wx() { " + w)
-		b.WriteString("__w() { " + strings.ReplaceAll(w, `>&"$5"`, ">&10"))
-		// __wz is __w for the usual expectation, status 0, without the
-		// case: 13 K of the 199 K instructions bash spends per step.
-		b.WriteString("__wz() { " + strings.ReplaceAll(strings.Replace(w, check, "[[ -z ${"+X+"-} && $1 == 0 ]]", 1), `>&"$5"`, ">&10"))
-		b.WriteString("__wp() { " + bi(byName("\\036W%s:%s\\036")) + bi(send) + check + "; }\n")
+		inband := "builtin printf '\\036W%s\\036%.0d' \"$2\" $'\\036W'\"$2\"$'\\036'; "
+		// Builtins disabled with enable -n are enabled again when the
+		// channel cannot be written, and the markers written again, by
+		// __wf STATUS ID FD.
+		b.WriteString("__wf() { \\enable builtin printf return 2>/dev/null; " + inband + bi(send(`"$3"`)) + "; }\n")
+		w := func(to, fdArg, check string) string {
+			return inband + bi(send(to)) + " || __wf \"$1\" \"$2\" " + fdArg + " || ${" + Z + ":?}; " + check + "; }\n"
+		}
+		// __w and __wz write to the channel's usual place, 10, named
+		// literally (cheaper than expanding an argument); __wx to $4.
+		// __wz's test needs no expectation, and no saved status: the
+		// status after a command expected to succeed is known.
+		b.WriteString("__wz() { " + w("10", "10", "[[ $1${"+X+"-} == 0 ]]"))
+		b.WriteString("__w() { " + w("10", "10", check))
+		b.WriteString("__wx() { " + w(`"$4"`, `"$4"`, check))
+		b.WriteString("__wp() { " + bi(byName("\\036W%s\\036", "2")) + bi(send(`"$4"`)) + " || ${" + Z + ":?}; " + check + "; }\n")
 		b.WriteString("__we() { builtin printf '\\036WE%s:%s\\036%.0d' \"$2\" \"$3\" $'\\036WE'\"$2:$3\"$'\\036'; " + bi(sendEnd) + "}\n")
 		b.WriteString("__wep() { " + bi(byNameEnd("\\036WE%s:%s\\036")) + bi(sendEnd) + "}\n")
-		b.WriteString("__wst() { \\return \"$1\"; }\nreadonly -f __w __wz __wx __wp __we __wep __wst\n")
+		b.WriteString("__wst() { \\return \"$1\"; }\nreadonly -f __w __wz __wx __wf __wp __we __wep __wst\n")
+		b.WriteString("readonly SRANDOM EPOCHREALTIME\n")
 		b.WriteString("builtin printf 'R\\n' >&" + fd + "\n")
 		return b.String()
 	}
-	check := "[ -z \"${" + X + "-}\" ] && case $3 in z) [ \"$1\" = 0 ];; n) [ \"$1\" != 0 ];; a) ;; *) [ \"$1\" = \"$3\" ];; esac"
-	b.WriteString("__w() { printf '\\036W%s:%s\\036' \"$2\" \"$4\"; printf '\\036W%s:%s\\036' \"$2\" \"$4\" >&2; " + send + check + "; }\n")
-	b.WriteString("__wp() { " + byName("\\036W%s:%s\\036") + send + check + "; }\n")
+	check := S + "=$1; [ -z \"${" + X + "-}\" ] && case $3 in z) [ \"$1\" = 0 ];; n) [ \"$1\" != 0 ];; a) ;; *) [ \"$1\" = \"$3\" ];; esac"
+	sendP := send(`"$4"`) + " || ${" + Z + ":?}; "
+	b.WriteString("__w() { printf '\\036W%s\\036' \"$2\"; printf '\\036W%s\\036' \"$2\" >&2; " + sendP + check + "; }\n")
+	b.WriteString("__wp() { " + byName("\\036W%s\\036", "2") + sendP + check + "; }\n")
 	b.WriteString("__we() { printf '\\036WE%s:%s\\036' \"$2\" \"$3\"; printf '\\036WE%s:%s\\036' \"$2\" \"$3\" >&2; " + sendEnd + "}\n")
 	b.WriteString("__wep() { " + byNameEnd("\\036WE%s:%s\\036") + sendEnd + "}\n")
 	b.WriteString("__wst() { return \"$1\"; }\n")
@@ -133,7 +148,6 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		chanFd = strconv.Itoa(s.savedFd())
 	}
 	for i, c := range cmds {
-		seq := strconv.Itoa(base + i)
 		restore := ""
 		switch {
 		case !known:
@@ -159,6 +173,7 @@ func (s *Session) script(cmds []Command, base int) []byte {
 			b = append(b, "\\eval "...)
 			b = appendQuoted(b, c.Text)
 		}
+		// The call: FN "$?" SEQ:"$SRANDOM" [EXPECT [FD]] (see setup).
 		fn, fd := "\\__w", " "+chanFd
 		switch {
 		case s.slow || s.traced:
@@ -175,22 +190,32 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		if s.traced {
 			b = append(b, "{ "...)
 		}
-		b = append(b, fn+" \"$?\" "+seq+" "...)
+		b = append(b, fn...)
+		b = append(b, ` "$?" `...)
+		b = strconv.AppendInt(b, int64(base+i), 10)
+		b = append(b, `:"$SRANDOM"`...)
+		if fn != "\\__wz" {
+			b = append(b, ' ')
+			switch c.Expect {
+			case expect.Zero:
+				b = append(b, 'z')
+			case expect.Code:
+				b = strconv.AppendInt(b, int64(c.Code), 10)
+			case expect.Nonzero:
+				b = append(b, 'n')
+			default:
+				b = append(b, 'a')
+			}
+		}
 		switch c.Expect {
 		case expect.Zero:
-			b = append(b, 'z')
 			prev, known = 0, true
 		case expect.Code:
-			b = strconv.AppendInt(b, int64(c.Code), 10)
 			prev, known = c.Code, true
-		case expect.Nonzero:
-			b = append(b, 'n')
-			known = false
 		default:
-			b = append(b, 'a')
 			known = false
 		}
-		b = append(b, " \"$SRANDOM\""+fd+stopLine...)
+		b = append(b, fd+stopLine...)
 		if s.traced {
 			b = append(b, "; } 2>/dev/null"...)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,26 +41,40 @@ func (b *batchRun) readChan() {
 		for data := s.chanBuf[:n]; len(data) > 0; {
 			var line []byte
 			line, data, _ = bytes.Cut(data, []byte{'\n'})
-			b.chanLine(string(line))
+			b.chanLine(line)
 		}
 	}
 }
 
-func (b *batchRun) chanLine(line string) {
-	end := strings.HasPrefix(line, "E")
-	f := strings.Split(strings.TrimPrefix(line, "E"), ":")
+// chanLine takes one message of the channel: SEQ:TOKEN:STATUS:TIME at the
+// end of a command, EBATCH:TOKEN:STATUS at the end of a batch (setup).
+func (b *batchRun) chanLine(line []byte) {
+	end := len(line) > 0 && line[0] == 'E'
+	if end {
+		line = line[1:]
+	}
+	var f [4][]byte
+	n := 0
+	for ; n < len(f); n++ {
+		var ok bool
+		f[n], line, ok = bytes.Cut(line, []byte{':'})
+		if !ok {
+			n++
+			break
+		}
+	}
 	var m chanMsg
 	var err1, err2 error
-	if len(f) >= 3 {
-		m.seq, err1 = strconv.Atoi(f[0])
-		m.status, err2 = strconv.Atoi(f[1])
-		m.token = f[2]
-		if len(f) >= 4 {
-			m.at = epochTime([]byte(f[3]))
+	if n >= 3 {
+		m.seq, err1 = atoi(f[0])
+		m.token = string(f[1])
+		m.status, err2 = atoi(f[2])
+		if n >= 4 {
+			m.at = epochTime(f[3])
 		}
 	}
 	switch {
-	case len(f) < 3 || err1 != nil || err2 != nil:
+	case n < 3 || err1 != nil || err2 != nil:
 		b.tampered(-1, "unreadable message on wordish's channel")
 	case end && m.seq == b.s.batch && b.endMsg == nil:
 		b.endMsg = &m
@@ -73,6 +86,31 @@ func (b *batchRun) chanLine(line string) {
 	default:
 		b.tampered(m.seq-b.base, "the command wrote wordish's end-of-command marker itself")
 	}
+}
+
+// atoi is strconv.Atoi of a short decimal number, without the string.
+func atoi(b []byte) (int, error) {
+	if len(b) == 0 || len(b) > 18 {
+		return strconv.Atoi(string(b))
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, strconv.ErrSyntax
+		}
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
 }
 
 // tampered stops the batch at the command that broke the protocol: i if
