@@ -63,6 +63,18 @@ func (u *userTerminal) waitFor(t *testing.T, want string) {
 	t.Fatalf("%q not shown; the terminal shows:\n%q", want, u.text())
 }
 
+// waitForAfter waits until want is shown after the first after.
+func (u *userTerminal) waitForAfter(t *testing.T, after, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		text := u.text()
+		if i := strings.Index(text, after); i >= 0 && strings.Contains(text[i+len(after):], want) {
+			return
+		}
+	}
+	t.Fatalf("%q not shown after %q; the terminal shows:\n%q", want, after, u.text())
+}
+
 // TestInteract: what the user types in the handed-over shell (cd, a
 // variable, a function) is there for the next batch; exit leaves the
 // shell without ending it.
@@ -97,6 +109,10 @@ func TestInteract(t *testing.T) {
 			u.waitFor(t, "size 33 111")
 			u.master.WriteString("nosuchcommand\r")
 			u.waitFor(t, "bash: nosuchcommand: command not found")
+			// The next prompt: readline has the terminal in raw mode by
+			// then. A Ctrl-D typed before, while the terminal is still in
+			// canonical mode, is an end of file nobody reads, lost.
+			u.waitForAfter(t, "bash: nosuchcommand: command not found", "(test) /tmp$ ")
 			u.master.WriteString(leave)
 			select {
 			case err := <-done:

@@ -360,7 +360,9 @@ func TestCloseKillsEverything(t *testing.T) {
 		cmd("setsid sh -c 'echo $$ > $0; exec sleep 301' \"$PWD/setsid\" &"),
 		cmd("nohup sh -c 'sleep 302 & echo $! > '\"$PWD\"'/nohup; wait' >/dev/null 2>&1 &"),
 		cmd("setsid sh -c 'sleep 303 </dev/null >/dev/null 2>&1 & echo $! > '\"$PWD\"'/daemon' &"),
-		cmd("sleep 0.3"), // let them write their pid files
+		// Until they have written their pid files (a fixed wait was too
+		// short on a loaded machine).
+		cmd("for f in bg setsid nohup daemon; do until [ -s $f ]; do sleep 0.01; done; done"),
 	)
 	if len(got) != 5 {
 		t.Fatalf("%+v", got)
