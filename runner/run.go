@@ -390,8 +390,9 @@ func expectation(c session.Command) string {
 }
 
 // judgeOutput compares the expected output with standard error (stderr
-// option), or with standard output and then the merged transcript, and
-// fills Outcome, Actual and Diff.
+// option), or with standard output, then the merged transcript, then the
+// two streams in the order the expected text shows them (interleave),
+// and fills Outcome, Actual and Diff.
 func judgeOutput(sr *StepResult, m *Matcher) {
 	o := sr.Step.Options
 	candidates := []string{sr.Stdout, sr.Merged}
@@ -403,6 +404,13 @@ func judgeOutput(sr *StepResult, m *Matcher) {
 	for _, c := range candidates {
 		if m.Match(c) {
 			sr.Outcome, sr.Actual = Passed, c
+			return
+		}
+	}
+	if len(candidates) == 2 {
+		// The order between the two streams is not known (interleave).
+		if c := interleave(m, sr.Step.Expected, sr.Stdout, sr.Stderr); c != "" && m.Match(c) {
+			sr.Outcome, sr.Actual, sr.Merged = Passed, c, c
 			return
 		}
 	}

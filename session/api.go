@@ -27,6 +27,15 @@ type Command struct {
 	// echoes it, as for a user typing. Without Input, a command reading
 	// its input gets an end of file.
 	Input string
+	// Merged puts the command's standard error on the terminal of its
+	// standard output, as a terminal shows both: Stdout (and Transcript)
+	// then hold both streams in the exact order written, and Stderr is
+	// empty. Without it standard error is a terminal of its own: each
+	// stream is exact, their order in Transcript is not (see the package
+	// doc, Terminals). Only with bash, and not for a command whose text
+	// contains exec nor once set -x may be on: those run apart
+	// (Result.Merged says which).
+	Merged bool
 }
 
 // Result is what one command did.
@@ -44,6 +53,9 @@ type Result struct {
 	// wrote an end-of-command marker, or something other than the shell
 	// wrote to the channel); such a command is never to count as passed.
 	Tampered string
+	// Merged: the command ran with standard error on the terminal of its
+	// standard output (Command.Merged).
+	Merged bool
 }
 
 // Expected reports whether status fits the command's expectation.

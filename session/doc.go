@@ -54,17 +54,49 @@
 // the terminal echoes it, so the output shows it as a reader sees it
 // ("Name: bob"). A program that puts the terminal in raw mode (less, an
 // editor) reads those characters as keys, and may still wait for its
-// timeout. Standard error is a second pseudo-terminal, so programs see
-// a terminal on all three descriptors yet the two streams stay apart.
-// Output post-processing is off on both (stty -onlcr): the bytes a
-// program writes come back as written, "\n" not turned into "\r\n".
-// Result.Transcript merges the two streams in the order their bytes
-// reached wordish: reliable between writes some milliseconds apart, not
-// within a burst written at once to both. The terminals are read while a
-// batch runs (RunBatch polls both, no goroutine); what background jobs
-// write between batches waits in the terminal (up to its buffer, then
-// they block, as with a paused terminal) and goes to the next batch's
-// first command.
+// timeout. Output post-processing is off on the terminals (stty
+// -onlcr): the bytes a program writes come back as written, "\n" not
+// turned into "\r\n". The terminals are read while a batch runs
+// (RunBatch polls both, no goroutine); what background jobs write
+// between batches waits in the terminal (up to its buffer, then they
+// block, as with a paused terminal) and goes to the next batch's first
+// command.
+//
+// # Standard error, and the order of the two streams
+//
+// Which is exact, and which is not, depends on where standard error goes:
+//
+//   - Apart (the default): standard error is a second pseudo-terminal, so
+//     programs see a terminal on all three descriptors, and Stdout and
+//     Stderr are each exact, bytes and order. Their order in Transcript is
+//     the order their bytes reached wordish, which is not the order
+//     written: each terminal hands its data to the reader through a
+//     kernel worker, and when both have data at one wake-up the order in
+//     between is lost. Reliable between writes some milliseconds apart;
+//     within a burst written to both at once it came out wrong in 24-28
+//     of 30 runs (TestApartOrder). wordish run compares an article with
+//     standard output alone, with Transcript, then with the two streams'
+//     lines in the order the article shows them, each stream in its own
+//     order (runner's interleave): the order between the streams cannot
+//     be checked, the rest is.
+//   - Command.Merged: standard error is the main terminal too, as on a
+//     real terminal. Stdout (and Transcript) hold both streams in the
+//     exact order written, within a burst too, whoever writes them (the
+//     kernel orders the writes to one terminal), isatty is true for both;
+//     Stderr is empty: the streams cannot be told apart. bash runs the
+//     command in a group, { TEXT\n} 2>&1 (several lines: eval of the text,
+//     2>&1), in the shell itself, so its state persists; a command whose
+//     text contains exec, and every command once set -x may be on, runs
+//     apart instead (Result.Merged says which). wordish run does not use
+//     it: articles show standard output alone where a terminal showed
+//     standard error too (dd's counts, mke2fs's banner in the LVM
+//     article of 2010), which only the streams apart can match.
+//
+// No wiring gives both exactly with a terminal on both descriptors: a
+// write reaches one file only, and no two terminals share an order.
+// Sockets with kernel timestamps (SO_TIMESTAMPNS) would order two
+// streams, but only with a socket for both, and a socket is no terminal:
+// isatty false, standard output fully buffered, programs print otherwise.
 //
 // # How commands run
 //
@@ -224,9 +256,11 @@
 //   - With another shell than bash the protocol functions are not
 //     read-only, there is no token ($SRANDOM), and the channel (descriptor
 //     9) is inherited by the commands.
-//   - Output order: Transcript merges the two terminals as their bytes
-//     reach wordish; within a burst written to both at once (microseconds
-//     apart) the order can come out wrong, more so on a loaded machine.
+//   - Output order: exact for a merged command; for a command run apart,
+//     Transcript merges the two terminals as their bytes reach wordish,
+//     and within a burst written to both at once (microseconds apart) the
+//     order comes out wrong, more so on a loaded machine (see Standard
+//     error).
 //   - With a shell other than bash, error messages name the shell's script
 //     ("/dev/fd/3: 1: ...").
 package session

@@ -167,11 +167,21 @@ func (s *Session) script(cmds []Command, base int) []byte {
 				b = append(b, restore+and...)
 			}
 		}
-		if s.bash && s.direct(c.Text) {
+		merged := s.merged(c)
+		switch {
+		case merged && !strings.Contains(c.Text, "\n") && s.direct(c.Text):
+			// A group, not eval: the text is parsed once.
+			b = append(b, "{ "...)
 			b = append(b, c.Text...)
-		} else {
+			b = append(b, "\n} 2>&1"...)
+		case !merged && s.bash && s.direct(c.Text):
+			b = append(b, c.Text...)
+		default:
 			b = append(b, "\\eval "...)
 			b = appendQuoted(b, c.Text)
+			if merged {
+				b = append(b, " 2>&1"...)
+			}
 		}
 		// The call: FN "$?" SEQ:"$SRANDOM" [EXPECT [FD]] (see setup).
 		fn, fd := "\\__w", " "+chanFd
@@ -222,6 +232,14 @@ func (s *Session) script(cmds []Command, base int) []byte {
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// merged reports whether c runs with its standard error on the main
+// terminal (Command.Merged): with bash, unless the text may redirect the
+// shell's own descriptors (exec: a group's redirection would undo them)
+// or tracing may be on (the trace would land among the output).
+func (s *Session) merged(c Command) bool {
+	return c.Merged && s.bash && !s.traced && !strings.Contains(c.Text, "exec")
 }
 
 // tracing matches commands that may turn on set -x.

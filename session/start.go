@@ -237,9 +237,13 @@ func (s *Session) initScanners() {
 	s.scan[0] = markerScanner{mark: []byte(markPrefix)}
 	s.scan[1] = markerScanner{mark: s.scan[0].mark, wrap: []byte(filepath.Join(s.priv, "s") + ": line ")}
 	if s.bash {
-		s.scan[1].rewrite = s.errPrefix
-		s.scan[1].key = []byte(s.batchF + ": ")
-		s.scan[1].as = []byte(s.shellName + ": ")
+		// bash's error messages about a command, on standard error or,
+		// for a merged command (Command.Merged), on the main terminal.
+		for st := range 2 {
+			s.scan[st].rewrite = s.errPrefix
+			s.scan[st].key = []byte(s.batchF + ": ")
+			s.scan[st].as = []byte(s.shellName + ": ")
+		}
 	}
 }
 

@@ -243,6 +243,7 @@ func (b *batchRun) report() {
 func (b *batchRun) deliver(i int, exited bool) {
 	a := b.get(i)
 	r := Result{
+		Merged:     b.s.merged(b.cmds[i]),
 		Stdout:     a.out.bytes(),
 		Stderr:     a.err.bytes(),
 		Transcript: a.tr.bytes(),
