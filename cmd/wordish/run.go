@@ -70,7 +70,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	for _, rf := range report.Formats {
 		fs.Var(reportFlag{&c.Report.Files, rf.Name}, rf.Name, rf.Usage)
 	}
-	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the fastest backend usable here), uml or qemu; see wordish sandbox check")
+	fs.StringVar(&f.sandbox, "sandbox", "", "run in a throwaway VM, as root: vm (the first backend usable here: uml, else qemu), uml or qemu; see wordish sandbox check")
 	fs.BoolVar(&f.sandboxInstall, "sandbox-install", false, "install what the VM sandbox needs (apt-get) when missing")
 	if fs.Name() == "run" || fs.Name() == "step" {
 		fs.BoolVar(&f.shellOnFailure, "shell-on-failure", false, "at the first failing or errored step, hand the terminal over inside the article's shell; exit resumes the replay, exit 1 stops it")

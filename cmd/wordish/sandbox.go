@@ -2,7 +2,7 @@ package main
 
 // `wordish run --sandbox vm`: the same run, replayed by this same binary
 // inside a throwaway guest (the sandbox package: User-Mode Linux or qemu,
-// --sandbox vm picks the fastest usable here). The guest's root filesystem
+// --sandbox vm picks the first usable here). The guest's root filesystem
 // is the host's / (read-only, under a copy-on-write overlay), so the
 // binary, the documents and the current directory are all there at the
 // same paths. The run is handed over as data: its lib.Config and
