@@ -17,10 +17,11 @@ type shell struct {
 	rd  bytes.Reader
 	// budget is how many more bytes the parser may read for this
 	// document. Re-parsing a command as it grows costs quadratic time, so
-	// a crafted article (thousands of lines of a compound command that
-	// never ends) could take minutes; past the budget, a command the quick
-	// scan cannot settle is an error. Heredoc bodies and open quotes cost
-	// nothing: they are followed without the parser.
+	// a crafted article (thousands of lines of a function that never
+	// ends, each holding a "}") could take minutes; past the budget, a
+	// command the quick scan cannot settle is an error. Heredoc bodies,
+	// open quotes and lines without the open construct's closer cost no
+	// parsing.
 	budget int
 }
 
@@ -45,6 +46,10 @@ type command struct {
 	// not after a trailing operator, when it last looked: a line that
 	// holds nothing that could close a construct leaves it open.
 	open bool
+	// closer is what the construct the parser last found open ends with
+	// ("}", "fi", a quote): a line without it cannot complete the
+	// command, so long bodies cost no parsing until it comes.
+	closer string
 	// always asks the parser, for tests of the shortcuts; the trailing
 	// backslash is the one case the scan knows better than the parser.
 	always bool
@@ -80,10 +85,15 @@ func (c *command) incomplete() bool {
 		return true
 	}
 	n := len(c.lines)
-	if c.open && !c.always && n > 1 && !mayClose(c.lines[n-1]) {
-		return true
+	if !c.always && n > 1 {
+		if c.closer != "" && !strings.Contains(c.lines[n-1], c.closer) {
+			return true
+		}
+		if c.open && !mayClose(c.lines[n-1]) {
+			return true
+		}
 	}
-	c.open = false
+	c.open, c.closer = false, ""
 	s := c.sh
 	s.buf = s.buf[:0]
 	for _, l := range c.lines {
@@ -109,7 +119,31 @@ func (c *command) incomplete() bool {
 		return false
 	}
 	c.open = !wantsMore(c.lines[n-1])
+	if errors.As(err, &perr) {
+		c.closer = closerOf(perr.Text)
+	}
 	return true
+}
+
+// closerOf reads what the construct open at the end of the text ends
+// with from mvdan.cc/sh's message ("reached EOF without matching `{`
+// with `}`", "`if` statement must end with `fi`", "reached EOF without
+// closing quote `"`"), "" when it does not say. A closing bracket is cut
+// to its last byte: "))" may also come as ") )".
+func closerOf(msg string) string {
+	var c string
+	switch {
+	case strings.HasSuffix(msg, "without closing quote \"`\""):
+		return "`"
+	case strings.Contains(msg, "without matching `"), strings.Contains(msg, "must end with `"),
+		strings.Contains(msg, "without closing quote `"):
+		msg = strings.TrimSuffix(msg, "`")
+		c = msg[strings.LastIndexByte(msg, '`')+1:]
+	}
+	if c != "" && strings.Trim(c, ")]}") == "" {
+		c = c[len(c)-1:]
+	}
+	return c
 }
 
 // mayClose reports whether a line could complete an open compound

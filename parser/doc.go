@@ -145,7 +145,9 @@
 //
 // The bash parser is only asked when a cheap scan of quotes, escapes and
 // operators cannot tell, a heredoc body is read up to its terminator line
-// without asking again, and each document has a parsing budget (four
+// without asking again, the body of an open construct is asked about only
+// at lines that hold its end (the "}", "fi", ")" or quote the parser
+// said it waits for), and each document has a parsing budget (four
 // times its size plus 2 MiB): a command still open when it runs out is
 // an error naming the command's line ("command still open after N
 // lines"), so that no input, however crafted, takes more than linear

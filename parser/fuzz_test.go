@@ -142,6 +142,14 @@ func FuzzCommandEnd(f *testing.F) {
 	f.Add("f () {\n  a\n  b\n}\nout")
 	f.Add("for i in 1 2\ndo\n  x\ndone\nout")
 	f.Add("cat <<-EOF\n\tx\n\tEOF\nout")
+	// The closer shortcut: lines without the construct's end.
+	f.Add("f () {\n  echo \"a\" 'b'\n  if x; then\n    y\n  fi\n}\nout")
+	f.Add("echo $((1 +\n2))\nout")
+	f.Add("echo $((cd x) &&\nls)\nout")
+	f.Add("a=(1\n2 ) b\nout")
+	f.Add("[[ a &&\nb ]]\nout")
+	f.Add("echo \"a\nb\" `c\nd`\nout")
+	f.Add("case x in\n a) echo \"esac\";;\nesac\nout")
 	sh := &shell{p: syntax.NewParser(syntax.Variant(syntax.LangBash))}
 	end := func(lines []string, always bool) int {
 		sh.budget = 1 << 30
