@@ -104,11 +104,11 @@ func (h *HTMLReporter) Close() error {
 	for _, p := range h.order {
 		all = append(all, h.docs[p]...)
 	}
-	return WriteHTML(h.w, all)
+	return writeHTML(h.w, all)
 }
 
-// WriteHTML writes the HTML report of docs to w.
-func WriteHTML(w io.Writer, docs []*runner.DocResult) error {
+// writeHTML writes the HTML report of docs to w.
+func writeHTML(w io.Writer, docs []*runner.DocResult) error {
 	page := buildPage(docs)
 	var buf bytes.Buffer
 	if err := htmlTmpl().Execute(&buf, page); err != nil {
@@ -206,8 +206,8 @@ func fmtDuration(d time.Duration, round time.Duration) string {
 	return d.Round(round).String()
 }
 
-// StepAnchor is the anchor of a step in the HTML report: "FILE-LLINE".
-func StepAnchor(s *parser.Step) string {
+// stepAnchor is the anchor of a step in the HTML report: "FILE-LLINE".
+func stepAnchor(s *parser.Step) string {
 	return fmt.Sprintf("%s-L%d", s.File, s.Line)
 }
 
@@ -231,8 +231,8 @@ func fragment(id string) template.URL {
 
 func newHTMLStep(s *parser.Step, r *runner.StepResult) *htmlStep {
 	hs := &htmlStep{
-		ID:       StepAnchor(s),
-		Href:     fragment(StepAnchor(s)),
+		ID:       stepAnchor(s),
+		Href:     fragment(stepAnchor(s)),
 		Where:    fmt.Sprintf("%s:%d", s.File, s.Line),
 		Prompt:   s.Prompt,
 		Command:  strings.TrimRight(s.Command, "\n"),

@@ -44,7 +44,7 @@ func TestHTMLGolden(t *testing.T) {
 	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst", "testdata/html/page.html")
 	docs = append(docs, &runner.DocResult{Path: "testdata/html/missing.md", Err: errors.New("testdata/html/missing.md: open: no such file or directory")})
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, docs); err != nil {
+	if err := writeHTML(&buf, docs); err != nil {
 		t.Fatal(err)
 	}
 	golden := "testdata/html/report.golden.html"
@@ -68,7 +68,7 @@ func TestHTMLGolden(t *testing.T) {
 func TestHTMLVerdicts(t *testing.T) {
 	docs := replayForHTML(t, "testdata/html/outcomes.md")
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, docs); err != nil {
+	if err := writeHTML(&buf, docs); err != nil {
 		t.Fatal(err)
 	}
 	page, err := goquery.NewDocumentFromReader(&buf)
@@ -137,7 +137,7 @@ func TestHTMLVerdicts(t *testing.T) {
 func TestHTMLEscapes(t *testing.T) {
 	docs := replayForHTML(t, "testdata/html/outcomes.md", "testdata/html/plain.rst", "testdata/html/page.html")
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, docs); err != nil {
+	if err := writeHTML(&buf, docs); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -231,7 +231,7 @@ func fuzzHTMLPage(t *testing.T, path, article, output string) {
 		res.Steps = append(res.Steps, r)
 	}
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, []*runner.DocResult{res}); err != nil {
+	if err := writeHTML(&buf, []*runner.DocResult{res}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := goquery.NewDocumentFromReader(&buf)

@@ -19,9 +19,9 @@ import (
 	"github.com/wordish-go/wordish/runner"
 )
 
-// JSONPackage is the Package field of every event of the JSON report; the
+// jsonPackage is the Package field of every event of the JSON report; the
 // consumers of `go test -json` group tests by package.
-const JSONPackage = "wordish"
+const jsonPackage = "wordish"
 
 // JSONReporter writes results as a `go test -json` event stream (the
 // format of cmd/test2json), so that gotestsum, go-junit-report, IDEs and
@@ -120,7 +120,7 @@ func (j *JSONReporter) dir(path string) *jsonDirState {
 // emit writes one event; callers hold j.mu.
 func (j *JSONReporter) emit(action, test string, elapsed *float64, output *string) {
 	j.begin()
-	e := jsonEvent{Time: j.now(), Action: action, Package: JSONPackage, Test: test, Elapsed: elapsed, Output: output}
+	e := jsonEvent{Time: j.now(), Action: action, Package: jsonPackage, Test: test, Elapsed: elapsed, Output: output}
 	if j.cur != nil {
 		j.cur.held = append(j.cur.held, e)
 		return
@@ -142,7 +142,7 @@ func (j *JSONReporter) begin() {
 	if !j.started {
 		j.started = true
 		j.start = j.now()
-		j.write(jsonEvent{Time: j.start, Action: "start", Package: JSONPackage})
+		j.write(jsonEvent{Time: j.start, Action: "start", Package: jsonPackage})
 	}
 }
 
@@ -310,9 +310,9 @@ func (j *JSONReporter) Close() error {
 		j.end(name, action, j.now().Sub(j.dirs[name].start))
 	}
 	d := j.now().Sub(j.start)
-	verdict, line := "pass", fmt.Sprintf("ok  \t%s\t%.3fs\n", JSONPackage, d.Seconds())
+	verdict, line := "pass", fmt.Sprintf("ok  \t%s\t%.3fs\n", jsonPackage, d.Seconds())
 	if j.failed {
-		verdict, line = "fail", fmt.Sprintf("FAIL\t%s\t%.3fs\n", JSONPackage, d.Seconds())
+		verdict, line = "fail", fmt.Sprintf("FAIL\t%s\t%.3fs\n", jsonPackage, d.Seconds())
 	}
 	j.output("", strings.ToUpper(verdict)+"\n")
 	j.output("", line)

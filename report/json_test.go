@@ -89,7 +89,7 @@ func TestJSONReporterEvents(t *testing.T) {
 	// The terminal action of every test, and the package's.
 	final := map[string]string{}
 	for _, e := range evs {
-		if e.Time == nil || e.Package != JSONPackage {
+		if e.Time == nil || e.Package != jsonPackage {
 			t.Errorf("event %+v: no time or wrong package", e)
 		}
 		switch e.Action {
@@ -298,7 +298,7 @@ func TestJSONReporterMatchesGoTest(t *testing.T) {
 		for _, e := range evs {
 			// The root of go test's names, the directory's test in ours
 			// (see JSONReporter): each the top level of its stream.
-			if e.Test == "TestDocs" || pkg == JSONPackage && e.Test == "docs" {
+			if e.Test == "TestDocs" || pkg == jsonPackage && e.Test == "docs" {
 				continue
 			}
 			s := e.Action + " " + strings.TrimPrefix(e.Test, prefix)
@@ -313,7 +313,7 @@ func TestJSONReporterMatchesGoTest(t *testing.T) {
 		return out
 	}
 	want := norm(parseEvents(t, real), "example.com/t2j", "TestDocs/")
-	got := norm(parseEvents(t, buf.Bytes()), JSONPackage, "")
+	got := norm(parseEvents(t, buf.Bytes()), jsonPackage, "")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("event stream differs from go test -json (-go test +ours):\n%s", diff)
 	}

@@ -283,7 +283,7 @@ func (t *TextReporter) Finish() {
 		fmt.Fprintf(t.w, "\n%s\n", t.paint(bold, "Failures:"))
 		t.w.Write(recap.Bytes())
 	}
-	fmt.Fprintln(t.w, Summary(t.totals, t.bad))
+	fmt.Fprintln(t.w, summaryLine(t.totals, t.bad))
 }
 
 // Close is Finish, for FileReporter; it cannot fail (write errors on
@@ -293,9 +293,9 @@ func (t *TextReporter) Close() error {
 	return nil
 }
 
-// Summary is the last line of the text report: the step counts and, when
+// summaryLine is the last line of the text report: the step counts and, when
 // there are any, the documents that could not be read or parsed.
-func Summary(c runner.Counts, unreadable int) string {
+func summaryLine(c runner.Counts, unreadable int) string {
 	switch unreadable {
 	case 0:
 		return c.String()

@@ -218,13 +218,13 @@ func myers(a0, a1, b0, b1 int, eq func(i, j int) bool) []editOp {
 // or "" when eq finds them equal. eq(i, j) says whether expected line i
 // matches actual line j; nil means string equality.
 func UnifiedDiff(expected, actual []string, eq func(i, j int) bool) string {
-	return UnifiedDiffWild(expected, actual, eq, nil)
+	return unifiedDiffWild(expected, actual, eq, nil)
 }
 
-// UnifiedDiffWild is UnifiedDiff where the expected lines for which wild
+// unifiedDiffWild is UnifiedDiff where the expected lines for which wild
 // is true match any number of actual lines (a "..." line): they show as
 // context, and the actual lines they absorb follow them behind "~".
-func UnifiedDiffWild(expected, actual []string, eq func(i, j int) bool, wild func(i int) bool) string {
+func unifiedDiffWild(expected, actual []string, eq func(i, j int) bool, wild func(i int) bool) string {
 	if eq == nil {
 		eq = func(i, j int) bool { return expected[i] == actual[j] }
 	}

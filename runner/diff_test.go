@@ -145,7 +145,7 @@ func TestUnifiedDiffWild(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, a := strings.Split(tt.exp, "\n"), strings.Split(tt.act, "\n")
-			if got := UnifiedDiffWild(e, a, nil, wild(e)); got != tt.want {
+			if got := unifiedDiffWild(e, a, nil, wild(e)); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})

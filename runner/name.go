@@ -20,18 +20,18 @@ const slugMax = 30
 // renaming testing.T.Run applies to spaces and slashes.
 func StepName(s *parser.Step) string {
 	name := "L" + strconv.Itoa(s.Line)
-	if slug := Slug(s.Command); slug != "" {
+	if slug := slugOf(s.Command); slug != "" {
 		name += "_" + slug
 	}
 	return name
 }
 
-// Slug reduces a command to lowercase ASCII letters and digits, with every
+// slugOf reduces a command to lowercase ASCII letters and digits, with every
 // run of other characters turned into one "_", trimmed of "_" at both ends
 // and cut at a word boundary to at most slugMax characters. Only the first
 // line of a multi-line command counts, and a trailing "# wordish: ..."
 // directive is left out: it says nothing about what the step does.
-func Slug(command string) string {
+func slugOf(command string) string {
 	line, _, _ := strings.Cut(command, "\n")
 	if i := strings.Index(line, "# wordish:"); i >= 0 {
 		line = line[:i]

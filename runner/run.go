@@ -316,7 +316,7 @@ func (r *docRun) runBatch(sess *session.Session, steps []*parser.Step, interrupt
 		starter.StartStep(r.res.Path, steps[0])
 	}
 	n := sess.RunBatch(cmds, func(k int, res session.Result) {
-		sr := Judge(steps[k], cmds[k], res, cmds[k].Timeout)
+		sr := judge(steps[k], cmds[k], res, cmds[k].Timeout)
 		sr.Deferred = !interruptible
 		r.record(sr)
 		if each != nil {
@@ -348,8 +348,8 @@ func command(s *parser.Step) session.Command {
 		Expect: s.Options.Status, Code: s.Options.StatusCode}
 }
 
-// Judge turns what one command did into a verdict on its step.
-func Judge(s *parser.Step, c session.Command, res session.Result, timeout time.Duration) *StepResult {
+// judge turns what one command did into a verdict on its step.
+func judge(s *parser.Step, c session.Command, res session.Result, timeout time.Duration) *StepResult {
 	sr := &StepResult{
 		Step:     s,
 		Status:   res.Status,
@@ -435,7 +435,7 @@ func judgeOutput(sr *StepResult, m *Matcher) {
 	var best [3]int
 	for k, c := range candidates {
 		act := NormLines(c)
-		d := UnifiedDiffWild(exp, act, func(i, j int) bool { return m.LineEqual(exp[i], act[j], i) }, wild)
+		d := unifiedDiffWild(exp, act, func(i, j int) bool { return m.LineEqual(exp[i], act[j], i) }, wild)
 		minus, plus := diffCounts(d)
 		score := [3]int{minus, abs(len(act) - len(exp)), minus + plus}
 		if k == 0 || less(score, best) {

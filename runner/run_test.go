@@ -163,7 +163,7 @@ func TestJudgeReasons(t *testing.T) {
 		{"fail", session.Command{}, session.Result{Stdout: []byte("other\n")}, Failed, ""},
 	}
 	for _, tt := range tests {
-		sr := Judge(step, tt.cmd, tt.res, 2*time.Second)
+		sr := judge(step, tt.cmd, tt.res, 2*time.Second)
 		if sr.Outcome != tt.want || sr.Reason != tt.why {
 			t.Errorf("%s: got %s %q, want %s %q", tt.name, sr.Outcome, sr.Reason, tt.want, tt.why)
 		}
@@ -186,7 +186,7 @@ func TestJudgeDiffPicksCloserStream(t *testing.T) {
 	for _, tt := range tests {
 		step := &parser.Step{File: "f.md", Line: 1, Command: "x", Expected: tt.expected}
 		res := session.Result{Stdout: []byte(tt.stdout), Stderr: []byte(tt.stderr), Transcript: []byte(tt.merged)}
-		sr := Judge(step, session.Command{}, res, time.Second)
+		sr := judge(step, session.Command{}, res, time.Second)
 		if sr.Outcome != Failed || (sr.Actual == sr.Merged) != tt.wantMerged {
 			t.Errorf("%s: outcome %s, actual %q", tt.name, sr.Outcome, sr.Actual)
 		}
@@ -200,7 +200,7 @@ func TestJudgeDiffPicksTranscript(t *testing.T) {
 		Stderr:     []byte("warning: B\n"),
 		Transcript: []byte("a\nwarning: B\nc\n"),
 	}
-	sr := Judge(step, session.Command{}, res, time.Second)
+	sr := judge(step, session.Command{}, res, time.Second)
 	// Both match two expected lines, but the transcript has as many
 	// lines as the expected text: the article shows the terminal.
 	if sr.Outcome != Failed || sr.Actual != sr.Merged {
