@@ -253,7 +253,7 @@ func replay(f runFlags, files []string, cfg lib.Config) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stop := watchStop(cancel, cfg.Stdout, cfg.Stderr)
+	stop := watchStop(cancel, cfg.Stdout, cfg.Stderr, "")
 	defer stop.stop()
 	sum, err := lib.Run(ctx, cfg, files)
 	if err != nil {

@@ -32,7 +32,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 
 	lib "github.com/wordish-go/wordish"
@@ -105,18 +104,8 @@ func checkSandbox(name string) error {
 // read-write, so that its rewrites reach the host (and so do the
 // article's own writes there).
 func sandboxMain(f runFlags, files []string, cfg lib.Config) int {
-	stdout, stderr := cfg.Stdout, cfg.Stderr
+	stderr := cfg.Stderr
 	prefix := "wordish: --sandbox " + f.sandbox
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
-		return exitUsage
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
-		return exitUsage
-	}
 	if f.interactive {
 		// the guest command has no terminal to ask on
 		fmt.Fprintf(stderr, "%s: update -i cannot ask from inside the sandbox; run update --sandbox without -i, or -i on the host\n", prefix)
@@ -130,11 +119,51 @@ func sandboxMain(f runFlags, files []string, cfg lib.Config) int {
 		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return exitUsage
 	}
-	gc, outputs := newGuestConfig(cfg, files)
-	data, err := json.Marshal(gc)
+	spec, err := guestSpec(f, files, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
 		return exitUsage
+	}
+
+	// The first signal stops the guest gracefully; later ones are
+	// absorbed while it does (the backend bounds the wait).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := watchStop(cancel, cfg.Stdout, stderr, "the sandbox is stopping, please wait")
+	defer stop.stop()
+
+	status, err := runGuest(ctx, f.sandbox, spec, stderr)
+
+	if st := stop.status(); st != 0 {
+		return st
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		if status > exitUsage {
+			return status
+		}
+		return exitUsage
+	}
+	return status
+}
+
+// guestSpec is the guest run of cfg on files. The guest starts in the
+// host's current directory and sees the host's files at the same paths,
+// so documents named relative to it are found as they are, and the
+// report names them as the user did.
+func guestSpec(f runFlags, files []string, cfg lib.Config) (sandbox.Spec, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return sandbox.Spec{}, err
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return sandbox.Spec{}, err
+	}
+	gc, outputs := newGuestConfig(cfg, files)
+	data, err := json.Marshal(gc)
+	if err != nil {
+		return sandbox.Spec{}, err
 	}
 	var shares []string
 	if cfg.Update {
@@ -148,10 +177,6 @@ func sandboxMain(f runFlags, files []string, cfg lib.Config) int {
 			shares = append(shares, dir)
 		}
 	}
-
-	// The guest starts in the host's current directory and sees the
-	// host's files at the same paths, so documents named relative to it
-	// are found as they are, and the report names them as the user did.
 	spec := sandbox.Spec{
 		Argv:    []string{self, "sandbox", "guest"},
 		Files:   map[string][]byte{"config.json": data},
@@ -160,9 +185,9 @@ func sandboxMain(f runFlags, files []string, cfg lib.Config) int {
 		Env:     []string{"WORDISH_IN_VM=1", guestConfigVar + "=" + guestConfigFile},
 		Dir:     cwd,
 		Install: f.sandboxInstall,
-		Stdout:  stdout,
-		Stderr:  stderr,
-		TTY:     isTerminal(stdout),
+		Stdout:  cfg.Stdout,
+		Stderr:  cfg.Stderr,
+		TTY:     isTerminal(cfg.Stdout),
 		Verbose: os.Getenv("WORDISH_VM_VERBOSE") != "",
 	}
 	for _, k := range []string{"NO_COLOR", "TERM"} {
@@ -170,39 +195,7 @@ func sandboxMain(f runFlags, files []string, cfg lib.Config) int {
 			spec.Env = append(spec.Env, k+"="+v)
 		}
 	}
-
-	// the first SIGINT/SIGTERM stops the guest gracefully; later ones
-	// are absorbed while it does (the backend bounds the wait)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got atomic.Value
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		for s := range sigs {
-			if got.Load() == nil {
-				got.Store(s)
-				cancel()
-				continue
-			}
-			fmt.Fprintf(stderr, "\nwordish: %v again: the sandbox is stopping, please wait\n", s)
-		}
-	}()
-
-	status, err := runGuest(ctx, f.sandbox, spec, stderr)
-
-	if s, ok := got.Load().(os.Signal); ok {
-		return exitInterrupted + int(s.(syscall.Signal))
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
-		if status > exitUsage {
-			return status
-		}
-		return exitUsage
-	}
-	return status
+	return spec, nil
 }
 
 // runGuest runs spec on the backend name asks for ("vm": the one chosen

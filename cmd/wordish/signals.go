@@ -33,13 +33,18 @@ type stopper struct {
 	mu     sync.Mutex
 	first  syscall.Signal
 	at     time.Time
+	// patient, when set, is said of a second signal instead of exiting
+	// (the sandbox: its guest is stopping, and its backend bounds the
+	// wait).
+	patient string
 }
 
 // watchStop starts watching; cancel is called on the first signal. A
 // second, different signal, or the same one after sameSignalWindow,
-// exits at once (the sessions' reapers still kill every process).
-func watchStop(cancel context.CancelFunc, stdout, stderr io.Writer) *stopper {
-	st := &stopper{cancel: cancel, sigs: make(chan os.Signal, 8), done: make(chan struct{})}
+// exits at once (the sessions' reapers still kill every process), unless
+// patient is set: then it is said, and the wait goes on.
+func watchStop(cancel context.CancelFunc, stdout, stderr io.Writer, patient string) *stopper {
+	st := &stopper{cancel: cancel, sigs: make(chan os.Signal, 8), done: make(chan struct{}), patient: patient}
 	signal.Notify(st.sigs, stopSignals...)
 	go func() {
 		for {
@@ -66,6 +71,8 @@ func (st *stopper) signal(s syscall.Signal, stderr io.Writer) {
 		st.cancel()
 	case s == syscall.SIGPIPE || s == st.first && time.Since(st.at) < sameSignalWindow:
 		// The same event again, or writes to the closed output.
+	case st.patient != "":
+		fmt.Fprintf(stderr, "\nwordish: %v again: %s\n", s, st.patient)
 	default:
 		fmt.Fprintf(stderr, "\nwordish: %v again, exiting without cleanup\n", s)
 		os.Exit(exitInterrupted + int(s))
