@@ -2,6 +2,8 @@ package report
 
 import (
 	"io"
+	"sync"
+	"time"
 
 	"github.com/wordish-go/wordish/runner"
 )
@@ -42,19 +44,69 @@ var Formats = []Format{
 		Check: checkHTMLOut, New: func(w io.Writer) FileReporter { return NewHTMLReporter(w) }},
 }
 
-// docOrder is the order of the documents of a report written at Close:
-// Begin's, then those not planned as they start. Callers lock.
-type docOrder struct {
-	order []string
-	known map[string]bool
+// collector is what the reports written at Close (HTML, JUnit) share:
+// the documents in order (Begin's, then those not planned as they
+// start), when each started, and their results. Safe for concurrent use;
+// its methods implement Begin and runner.Reporter.
+type collector struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	order   []string
+	known   map[string]bool
+	started map[string]time.Time           // StartDoc time by path
+	docs    map[string][]*runner.DocResult // ended documents by path
+	closed  bool
 }
 
-func (o *docOrder) add(path string) {
-	if o.known == nil {
-		o.known = map[string]bool{}
+func newCollector() collector {
+	return collector{now: time.Now, known: map[string]bool{}, started: map[string]time.Time{}, docs: map[string][]*runner.DocResult{}}
+}
+
+// add notes path in the order; callers lock.
+func (c *collector) add(path string) {
+	if !c.known[path] {
+		c.known[path] = true
+		c.order = append(c.order, path)
 	}
-	if !o.known[path] {
-		o.known[path] = true
-		o.order = append(o.order, path)
+}
+
+// Begin declares the documents in argument order, so that they come in
+// that order however parallel runs interleave.
+func (c *collector) Begin(paths []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range paths {
+		c.add(p)
 	}
+}
+
+// StartDoc implements runner.Reporter.
+func (c *collector) StartDoc(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.add(path)
+	c.started[path] = c.now()
+}
+
+// Step implements runner.Reporter; steps are taken from the
+// runner.DocResult at EndDoc.
+func (c *collector) Step(string, *runner.StepResult) {}
+
+// EndDoc implements runner.Reporter.
+func (c *collector) EndDoc(r *runner.DocResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.add(r.Path)
+	if _, seen := c.started[r.Path]; !seen {
+		c.started[r.Path] = c.now()
+	}
+	c.docs[r.Path] = append(c.docs[r.Path], r)
+}
+
+// close marks the report closed and reports whether it was open (a
+// second Close writes nothing); callers lock.
+func (c *collector) close() bool {
+	open := !c.closed
+	c.closed = true
+	return open
 }

@@ -51,44 +51,14 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 // Documents come in the order of Begin, else in the order they started.
 // Safe for concurrent use.
 type HTMLReporter struct {
-	mu sync.Mutex
-	w  io.Writer
-	docOrder
-	docs map[string][]*runner.DocResult
-	done bool
+	collector
+	w io.Writer
 }
 
 // NewHTMLReporter returns a reporter that writes an HTML page to w on
 // Close.
 func NewHTMLReporter(w io.Writer) *HTMLReporter {
-	return &HTMLReporter{w: w, docs: map[string][]*runner.DocResult{}}
-}
-
-// Begin declares the documents in argument order.
-func (h *HTMLReporter) Begin(paths []string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, p := range paths {
-		h.add(p)
-	}
-}
-
-// StartDoc implements runner.Reporter.
-func (h *HTMLReporter) StartDoc(path string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.add(path)
-}
-
-// Step implements runner.Reporter; steps are taken from the runner.DocResult at EndDoc.
-func (h *HTMLReporter) Step(string, *runner.StepResult) {}
-
-// EndDoc implements runner.Reporter.
-func (h *HTMLReporter) EndDoc(r *runner.DocResult) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.add(r.Path)
-	h.docs[r.Path] = append(h.docs[r.Path], r)
+	return &HTMLReporter{collector: newCollector(), w: w}
 }
 
 // Close writes the page; documents planned but never ended (an interrupt
@@ -96,10 +66,9 @@ func (h *HTMLReporter) EndDoc(r *runner.DocResult) {
 func (h *HTMLReporter) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.done {
+	if !h.close() {
 		return nil
 	}
-	h.done = true
 	var all []*runner.DocResult
 	for _, p := range h.order {
 		all = append(all, h.docs[p]...)

@@ -10,7 +10,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/wordish-go/wordish/runner"
@@ -27,50 +26,13 @@ import (
 // named "document". Suites come in the order of Begin, else in the order
 // their documents started.
 type JUnitReporter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	now func() time.Time
-	docOrder
-	start map[string]time.Time           // StartDoc time by path
-	docs  map[string][]*runner.DocResult // ended documents by path
-	done  bool
+	collector
+	w io.Writer
 }
 
 // NewJUnitReporter returns a reporter that writes JUnit XML to w on Close.
 func NewJUnitReporter(w io.Writer) *JUnitReporter {
-	return &JUnitReporter{w: w, now: time.Now, start: map[string]time.Time{}, docs: map[string][]*runner.DocResult{}}
-}
-
-// Begin declares the documents in argument order, so that the suites come
-// in that order however parallel runs interleave.
-func (j *JUnitReporter) Begin(paths []string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, p := range paths {
-		j.add(p)
-	}
-}
-
-// StartDoc implements runner.Reporter.
-func (j *JUnitReporter) StartDoc(path string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.add(path)
-	j.start[path] = j.now()
-}
-
-// Step implements runner.Reporter; steps are taken from the runner.DocResult at EndDoc.
-func (j *JUnitReporter) Step(string, *runner.StepResult) {}
-
-// EndDoc implements runner.Reporter.
-func (j *JUnitReporter) EndDoc(r *runner.DocResult) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.add(r.Path)
-	if _, seen := j.start[r.Path]; !seen {
-		j.start[r.Path] = j.now()
-	}
-	j.docs[r.Path] = append(j.docs[r.Path], r)
+	return &JUnitReporter{collector: newCollector(), w: w}
 }
 
 type junitSuites struct {
@@ -159,10 +121,9 @@ func (j *JUnitReporter) suite(r *runner.DocResult, start time.Time) junitSuite {
 func (j *JUnitReporter) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.done {
+	if !j.close() {
 		return nil
 	}
-	j.done = true
 	all := junitSuites{Name: "wordish"}
 	var total time.Duration
 	for _, path := range j.order {
@@ -171,7 +132,7 @@ func (j *JUnitReporter) Close() error {
 			rs = []*runner.DocResult{{Path: path, Err: fmt.Errorf("%s: interrupted before the document ended", path)}}
 		}
 		for _, r := range rs {
-			s := j.suite(r, j.start[path])
+			s := j.suite(r, j.started[path])
 			all.Tests += s.Tests
 			all.Failures += s.Failures
 			all.Errors += s.Errors

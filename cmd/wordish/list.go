@@ -29,37 +29,21 @@ type listedStep struct {
 	Origin   string         `json:"origin,omitempty"` // e.g. "prompt directive"
 }
 
+const listUsage = "usage: wordish list [--format F] [--prompt P]... [--json] FILE...\n\nPrint the shell session steps (commands and expected output) of articles.\nA FILE can be a directory or a pattern, as for wordish run.\n\n"
+
 func runList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var format string
-	var prompts []string
-	registerParse(fs, &format, &prompts)
-	asJSON := fs.Bool("json", false, "print a JSON array, one object per step")
-	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "usage: wordish list [--format F] [--prompt P]... [--json] FILE...\n\nPrint the shell session steps (commands and expected output) of articles.\nA FILE can be a directory or a pattern, as for wordish run.\n\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	files, err := parseFlags(fs, args, stderr)
-	if err == flag.ErrHelp {
-		usage(stdout)
-		return 0
-	}
-	if err != nil {
-		return 2
+	var asJSON bool
+	cfg, files, status, done := readFlags("list", listUsage, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array, one object per step")
+	}, stdout, stderr)
+	if done {
+		return status
 	}
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "wordish: no FILE given (see: wordish list --help)")
 		return 2
 	}
-	cfg, err := parserConfig(format, prompts)
-	if err != nil {
-		fmt.Fprintf(stderr, "wordish: %v\n", err)
-		return 2
-	}
 
-	status := 0
 	steps := []listedStep{}
 	for _, t := range lib.Files(files) {
 		if t.Err != nil {
@@ -80,7 +64,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 			steps = append(steps, listedStep{s.File, s.Line, s.Prompt, s.Root, s.Command, s.Expected, s.Options, s.Origin})
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(steps); err != nil {

@@ -205,6 +205,35 @@ func dashes(name string) string {
 	return "--" + name
 }
 
+// readFlags parses the flags of a command that reads articles without
+// replaying them (list, script): --format, --prompt and those extra
+// registers. done is true when the command ends here, with status: help
+// asked for (printed on stdout), or a usage error (said on stderr).
+func readFlags(name, usage string, args []string, extra func(*flag.FlagSet), stdout, stderr io.Writer) (cfg parser.Config, files []string, status int, done bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var format string
+	var prompts []string
+	registerParse(fs, &format, &prompts)
+	if extra != nil {
+		extra(fs)
+	}
+	files, err := parseFlags(fs, args, stderr)
+	if err == flag.ErrHelp {
+		fmt.Fprint(stdout, usage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return cfg, nil, exitOK, true
+	}
+	if err != nil {
+		return cfg, nil, exitUsage, true
+	}
+	if cfg, err = parserConfig(format, prompts); err != nil {
+		fmt.Fprintf(stderr, "wordish: %v\n", err)
+		return cfg, nil, exitUsage, true
+	}
+	return cfg, files, exitOK, false
+}
+
 // parserConfig is the parser.Config that the --format and --prompt flags
 // ask for.
 func parserConfig(format string, prompts []string) (parser.Config, error) {

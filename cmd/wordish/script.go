@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -9,37 +8,20 @@ import (
 	"github.com/wordish-go/wordish/runner"
 )
 
+const scriptUsage = "usage: wordish script [--format F] [--prompt P]... FILE\n\n" +
+	"Print the shell sessions of an article as a standalone bash script: the\n" +
+	"commands in order, each preceded by a FILE:LINE comment and followed by\n" +
+	"its expected output as comments; steps marked skip are commented out.\n\n"
+
 // runScript is `wordish script`: it prints the sessions of one article as
 // a standalone bash script (see runner.Script).
 func runScript(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("script", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var format string
-	var prompts []string
-	registerParse(fs, &format, &prompts)
-	usage := func() {
-		fmt.Fprintf(fs.Output(), "usage: wordish script [--format F] [--prompt P]... FILE\n\n"+
-			"Print the shell sessions of an article as a standalone bash script: the\n"+
-			"commands in order, each preceded by a FILE:LINE comment and followed by\n"+
-			"its expected output as comments; steps marked skip are commented out.\n\n")
-		fs.PrintDefaults()
-	}
-	files, err := parseFlags(fs, args, stderr)
-	if err == flag.ErrHelp {
-		fs.SetOutput(stdout)
-		usage()
-		return 0
-	}
-	if err != nil {
-		return 2
+	cfg, files, status, done := readFlags("script", scriptUsage, args, nil, stdout, stderr)
+	if done {
+		return status
 	}
 	if len(files) != 1 {
 		fmt.Fprintf(stderr, "wordish: script takes one FILE, got %d (see: wordish script --help)\n", len(files))
-		return 2
-	}
-	cfg, err := parserConfig(format, prompts)
-	if err != nil {
-		fmt.Fprintf(stderr, "wordish: %v\n", err)
 		return 2
 	}
 	doc, err := parser.ParseFile(files[0], cfg)
