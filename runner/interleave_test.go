@@ -34,7 +34,7 @@ func TestJudgeStreamOrder(t *testing.T) {
 	for _, tt := range tests {
 		step := &parser.Step{File: "f.md", Line: 1, Command: "x", Expected: tt.expected, Options: tt.opts}
 		res := session.Result{Stdout: []byte(tt.stdout), Stderr: []byte(tt.stderr), Transcript: []byte(tt.transcript)}
-		sr := Judge(step, session.Command{}, res, time.Second)
+		sr := judge(step, session.Command{}, res, time.Second)
 		if sr.Outcome != tt.want || tt.want == Passed && sr.Actual != tt.wantActual {
 			t.Errorf("%s: outcome %s, actual %q; want %s, %q", tt.name, sr.Outcome, sr.Actual, tt.want, tt.wantActual)
 		}
