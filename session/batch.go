@@ -252,9 +252,10 @@ func (b *batchRun) loop() int {
 		if ready&pollChan != 0 {
 			b.readChan()
 		}
+		got := 0
 		for st := range 2 {
 			if ready&(1<<st) != 0 {
-				s.readStream(st, b.handle)
+				got += s.readStream(st, b.handle)
 			}
 		}
 		if b.chanDue() {
@@ -262,6 +263,9 @@ func (b *batchRun) loop() int {
 		}
 		if i := b.cur[0]; i <= b.last && !b.killing {
 			b.timerAt = b.get(i).start.Add(b.timeout(i))
+		}
+		if ready != 0 && got < coalesceBytes {
+			b.coalesce(at)
 		}
 		// The end of file typed ahead, topped up now and then (an ioctl
 		// at every wake-up would cost more than the rest of a step).
@@ -272,6 +276,37 @@ func (b *batchRun) loop() int {
 			}
 		}
 	}
+}
+
+// Coalescing wake-ups. bash writes a command's output, its two markers
+// and its channel message microseconds apart, and a wake-up of wordish
+// for each costs more (two context switches) than bash's whole step.
+// After a wake-up that read little, the loop waits a moment before it
+// polls again, so that the next wake-up finds several writes at once.
+const (
+	coalesceMax   = time.Millisecond
+	coalesceBytes = 2 << 10
+)
+
+// coalesce waits before the next poll: at most coalesceMax and an eighth
+// of the batch's time so far (a short batch is not slowed), never past the
+// next timer (at). It does not wait while the last command runs (its end
+// is the batch's, awaited by the caller), while input is typed or the
+// batch is being stopped. Only when wordish reads changes: each stream's
+// bytes and markers keep their order; the order between the two streams
+// in Transcript is not the order written anyway (doc.go).
+func (b *batchRun) coalesce(at time.Time) {
+	if b.killing || b.stopped || b.input != "" || !b.typed && !b.typeAt.IsZero() ||
+		b.cur[0] >= b.last || b.cur[1] >= b.last {
+		return
+	}
+	now := time.Now()
+	d := min(coalesceMax, now.Sub(b.start)/8, at.Sub(now))
+	if d <= 0 {
+		return
+	}
+	ts := unix.NsecToTimespec(int64(d))
+	unix.Nanosleep(&ts, nil)
 }
 
 func minTime(a, b time.Time) time.Time {

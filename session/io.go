@@ -174,16 +174,19 @@ func (s *Session) unpoke() {
 }
 
 // readStream reads what terminal st has (up to 1 MiB, so that timers are
-// looked at during a flood) and passes it on as events to handle.
-func (s *Session) readStream(st int, handle func(event)) {
+// looked at during a flood), passes it on as events to handle, and
+// returns how many bytes it read.
+func (s *Session) readStream(st int, handle func(event)) int {
 	emit := func(ev event) bool {
 		ev.stream = st
 		handle(ev)
 		return true
 	}
+	got := 0
 	for range 16 {
 		n, err := unix.Read(s.masters[st], s.buf)
 		if n > 0 {
+			got += n
 			data := append(s.scratch[st][:0], s.carry[st]...)
 			data = append(data, s.buf[:n]...)
 			s.scratch[st] = data
@@ -194,9 +197,10 @@ func (s *Session) readStream(st int, handle func(event)) {
 		// with EAGAIN is saved (a third of the reads of an
 		// output-heavy replay).
 		if n < drained || err != nil {
-			return
+			return got
 		}
 	}
+	return got
 }
 
 // drained is a read size below which readStream takes the terminal for

@@ -275,12 +275,30 @@ func openTerm() (master int, slave *os.File, err error) {
 			return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 		})
 	}
+	if err == nil {
+		slave, err = unpolled(slave)
+	}
 	if err != nil {
 		unix.Close(master)
 		slave.Close()
 		return -1, nil, fmt.Errorf("session: pty: %w", err)
 	}
 	return master, slave, nil
+}
+
+// unpolled returns a copy of f that Go's poller does not watch, and
+// closes f. os.OpenFile puts a terminal in the runtime's edge-triggered
+// epoll set: every write of the shell to it would then wake a thread of
+// wordish for nothing (two context switches, several a command). A file
+// made by os.NewFile of a blocking descriptor is not watched.
+func unpolled(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3) // Fd: blocking
+	name := f.Name()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 func termControl(f *os.File, fn func(fd int) error) error {
