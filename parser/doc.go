@@ -2,6 +2,12 @@
 // finds their shell sessions: code blocks made of prompt lines, the
 // commands typed after them, and the output the article shows.
 //
+// Each format is a reader in a file of its own (markdown.go, rst.go,
+// html.go) that finds the code blocks and their source positions, and a
+// line of the formats table (format.go) that names it and its file
+// extensions; prompts, steps and directives are the same for all
+// (split.go, command.go, prompt.go, options.go).
+//
 // # Blocks
 //
 // Markdown is parsed with goldmark: fenced (``` and ~~~) and indented
