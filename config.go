@@ -25,8 +25,8 @@ type Config struct {
 	Report report.Options `json:"report"`
 
 	// Jobs is how many documents replay in parallel; 0 = the number of
-	// CPUs, or 1 when Replay.Workdir is set (documents sharing a
-	// directory would trip over each other's files).
+	// CPUs. Documents that share a Replay.Workdir trip over each other's
+	// files: give them 1 (wordish run does, unless -j is given).
 	Jobs int `json:"jobs,omitempty"`
 	// MaxSize refuses documents larger than this many bytes; 0 =
 	// DefaultMaxSize, negative = no limit.

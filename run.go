@@ -175,9 +175,6 @@ func (p *pipeline) work(ctx context.Context, rep runner.Reporter) {
 	jobs := p.cfg.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
-		if p.cfg.Replay.Workdir != "" {
-			jobs = 1
-		}
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup

@@ -142,8 +142,11 @@ func (f *runFlags) check() error {
 func (f *runFlags) config(stdout, stderr io.Writer) lib.Config {
 	c := f.cfg
 	c.Parse, _ = parserConfig(f.format, c.Parse.Prompts)
-	if f.jobsSet {
+	switch {
+	case f.jobsSet:
 		c.Jobs = f.jobs
+	case c.Replay.Workdir != "":
+		c.Jobs = 1 // documents sharing a directory would trip over each other's files
 	}
 	term := isTerminal(stdout)
 	c.Report.Color = colorOn(f.color, term)
