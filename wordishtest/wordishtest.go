@@ -67,7 +67,8 @@ const UpdateEnv = "WORDISH_UPDATE"
 // test failure saying to update the page's source.
 //
 // cfg is the command line's settings; its zero value is what `wordish
-// run` does by default (Jobs, Stdout, Stderr and Choose are Test's). The
+// run` does by default (Jobs, Stdout, Stderr, Choose and the report
+// files are Test's). The
 // VM sandbox is the wordish program's (it boots a guest running itself),
 // not available from go test.
 //
@@ -100,7 +101,7 @@ func Test(t *testing.T, cfg wordish.Config, patterns ...string) {
 // the failed steps reported (those -run selected).
 func testDocument(t *testing.T, path string, cfg wordish.Config) {
 	t.Helper()
-	cfg.Jobs, cfg.Stdout, cfg.Stderr = 1, nil, nil
+	cfg.Jobs, cfg.Stdout, cfg.Stderr, cfg.Report.Files = 1, nil, nil, nil
 	reported := false
 	cfg.Choose = func(r *runner.DocResult) ([]*runner.StepResult, bool) {
 		reported = true
@@ -111,6 +112,9 @@ func testDocument(t *testing.T, path string, cfg wordish.Config) {
 	sum, err := wordish.Run(t.Context(), cfg, []string{path})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(sum.Docs) == 0 {
+		t.Skipf("%s: not selected (cfg.Shard)", path)
 	}
 	res := sum.Docs[0]
 	if res.Err != nil {
