@@ -35,7 +35,7 @@ type Config struct {
 	// (FILE/L42_slug, runner.StepName) it matches; "" keeps every step.
 	Run string `json:"run,omitempty"`
 	// Shard replays one shard of the documents; the zero value, all.
-	Shard Shard `json:"shard,omitempty"`
+	Shard Shard `json:"shard,omitzero"`
 	// ShardTiming balances the shards by the durations in this previous
 	// --json or --junit report; "" balances them by steps.
 	ShardTiming string `json:"shard_timing,omitempty"`

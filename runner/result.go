@@ -24,7 +24,8 @@ type Options struct {
 	// run, to rebuild the state the selected ones expect, but are
 	// neither reported nor counted unless they errored (an error stops
 	// the document, and the report must say why); the steps after it do
-	// not run, except cleanup steps.
+	// not run, except cleanup steps. wordish.Run selects with both this
+	// and its own selection (FILE:LINE, Config.Run).
 	Select func(*parser.Step) bool `json:"-"`
 }
 
