@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wordish-go/wordish/parser"
+	"github.com/wordish-go/wordish/update"
 )
 
 // defaultMaxSize bounds the documents wordish reads (--max-size).
@@ -67,8 +68,12 @@ func fileKind(m os.FileMode) string {
 	return m.Type().String()
 }
 
-// parseArticle is parser.ParseFile with readArticle's checks.
+// parseArticle is parser.ParseFile with readArticle's checks, refusing
+// an article whose rewrite in place was killed (update.Interrupted).
 func parseArticle(path string, cfg parser.Config, max int64) (*parser.Document, error) {
+	if err := update.Interrupted(path); err != nil {
+		return nil, err
+	}
 	src, err := readArticle(path, max)
 	if err != nil {
 		return nil, err

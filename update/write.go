@@ -44,6 +44,9 @@ func writeBack(path string, orig, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := Interrupted(real); err != nil {
+		return err
+	}
 	cur, err := os.ReadFile(real)
 	if err != nil {
 		return err
@@ -156,6 +159,35 @@ func rewriteInPlace(path string, old, data []byte) error {
 	killPoint("in-place-synced")
 	os.Remove(backup)
 	return nil
+}
+
+// Interrupted returns an error when a rewrite in place of the article
+// at path was killed: its backup is still beside it, so the article may
+// be half written and the backup is the only whole copy of its old
+// content. Nothing must read the article as it is, nor write over it,
+// until the user has looked.
+func Interrupted(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		real = path
+	}
+	backups, _ := filepath.Glob(filepath.Join(filepath.Dir(real), "."+globQuote(filepath.Base(real))+".wordish-backup-*"))
+	if len(backups) == 0 {
+		return nil
+	}
+	return &parser.Error{File: path, Msg: fmt.Sprintf("an earlier wordish update of this file was interrupted while rewriting it; its old content is in %s: check the article, then remove that file", backups[0])}
+}
+
+// globQuote escapes the pattern characters of name for filepath.Glob.
+func globQuote(name string) string {
+	var b []byte
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '*' || c == '?' || c == '[' || c == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, name[i])
+	}
+	return string(b)
 }
 
 // killAt names a point of writeBack where wordish kills itself with

@@ -153,8 +153,19 @@ func TestUpdateKilled(t *testing.T) {
 				if !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 					t.Fatalf("at %s: %v, want killed there (is the point still in update/write.go?)", point, err)
 				}
-				if got := l.check(t, dir, old, new); got != l.after[point] {
+				got := l.check(t, dir, old, new)
+				if got != l.after[point] {
 					t.Errorf("killed at %s: left %s, want %s", point, got, l.after[point])
+				}
+				if got == "backup" {
+					// The next update must neither read the half-written
+					// article nor write over it.
+					before, _ := os.ReadFile(filepath.Join(dir, "real.md"))
+					out, err := l.update(dir, "").CombinedOutput()
+					after, _ := os.ReadFile(filepath.Join(dir, "real.md"))
+					if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !bytes.Contains(out, []byte("an earlier wordish update of this file was interrupted")) || !bytes.Equal(before, after) {
+						t.Errorf("update after a kill in place: %v\n%s", err, out)
+					}
 				}
 			}
 
