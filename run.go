@@ -194,9 +194,14 @@ func (p *pipeline) work(ctx context.Context, rep runner.Reporter) {
 			break
 		}
 		next <- i
+		if i+1 < len(p.targets) && ctx.Err() == nil {
+			// The next document's shell starts while this one runs.
+			runner.Prestart(p.cfg.Replay)
+		}
 	}
 	close(next)
 	wg.Wait()
+	runner.DropSpare()
 }
 
 // stopped reports whether the update's Chooser asked that no more

@@ -85,6 +85,14 @@ func (r *docRun) cfg() session.Config {
 	}
 }
 
+// Prestart starts, in the background, the session that the next
+// document replayed with opts takes (session.Prestart): its start-up
+// overlaps the document running meanwhile. DropSpare closes it.
+func Prestart(opts Options) { session.Prestart((&docRun{opts: opts}).cfg()) }
+
+// DropSpare closes the session Prestart started, if no document took it.
+func DropSpare() { session.DropSpare() }
+
 func (r *docRun) timeout() time.Duration {
 	if r.opts.Timeout > 0 {
 		return r.opts.Timeout

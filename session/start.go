@@ -17,8 +17,16 @@ import (
 )
 
 // Start starts a shell as described by cfg. It does not wait for the
-// shell to be ready: the first batch simply queues behind its setup.
+// shell to be ready: the first batch simply queues behind its setup. A
+// session started ahead for an equal cfg (Prestart) is taken instead.
 func Start(cfg Config) (*Session, error) {
+	if s := takeSpare(cfg); s != nil {
+		return s, nil
+	}
+	return startCold(cfg)
+}
+
+func startCold(cfg Config) (*Session, error) {
 	shell := cfg.Shell
 	if shell == "" {
 		shell = "bash"
