@@ -95,6 +95,19 @@ func reaperMain(argv []string) int {
 	report('P', strconv.Itoa(pid))
 
 	// Reap every child, the shell's status reported.
+	// Either the goroutine below or killAll reaps the shell; X is
+	// reported before K either way (wordish needs the status).
+	shellReaped := make(chan struct{})
+	reaped := func(wpid int, ws syscall.WaitStatus) {
+		if wpid == pid {
+			st := ws.ExitStatus()
+			if ws.Signaled() {
+				st = 128 + int(ws.Signal())
+			}
+			report('X', strconv.Itoa(st))
+			close(shellReaped)
+		}
+	}
 	go func() {
 		for {
 			var ws syscall.WaitStatus
@@ -106,13 +119,7 @@ func reaperMain(argv []string) int {
 				time.Sleep(20 * time.Millisecond)
 				continue
 			}
-			if wpid == pid {
-				st := ws.ExitStatus()
-				if ws.Signaled() {
-					st = 128 + int(ws.Signal())
-				}
-				report('X', strconv.Itoa(st))
-			}
+			reaped(wpid, ws)
 		}
 	}()
 
@@ -126,7 +133,11 @@ func reaperMain(argv []string) int {
 			break
 		}
 	}
-	left := killAll(os.Getpid(), KillLimit)
+	left := killAll(os.Getpid(), KillLimit, reaped)
+	select { // reaped, when no child is left, but maybe not yet reported
+	case <-shellReaped:
+	case <-time.After(time.Second):
+	}
 	report('K', strconv.Itoa(len(left)))
 	return 0
 }
@@ -203,13 +214,14 @@ func readStart() (dir string, env []string, ok bool) {
 const prSetChildSubreaper = 36
 
 // killAll SIGKILLs the descendants of root, the calling process, and
-// reaps its children until it has none left, or limit has passed; it
+// reaps its children (each passed to reaped) until it has none left, or
+// limit has passed; it
 // returns the descendants still alive then. Having no child at all
 // (ECHILD) is the proof that no descendant is left: root is a subreaper,
 // so a process whose parent died becomes root's child, and zombies count
 // until reaped. A process forking while it is killed leaves a child that
 // becomes root's: the next round finds it.
-func killAll(root int, limit time.Duration) []int {
+func killAll(root int, limit time.Duration, reaped func(int, syscall.WaitStatus)) []int {
 	deadline := time.Now().Add(limit)
 	for {
 		procs := Descendants(root)
@@ -225,6 +237,7 @@ func killAll(root int, limit time.Duration) []int {
 			if wpid <= 0 {
 				break
 			}
+			reaped(wpid, ws) // the shell's status, should it be reaped here
 		}
 		if time.Now().After(deadline) {
 			return Descendants(root)
