@@ -190,17 +190,35 @@
 // # Close, and isolation between sessions
 //
 // Each session's shell is the child of a reaper of its own: the wordish
-// binary run again (/proc/self/exe), in a process group of its own (Ctrl-C
-// and `timeout` signal wordish, not it), catching SIGINT, SIGTERM, SIGHUP
-// and SIGQUIT, and a child subreaper (PR_SET_CHILD_SUBREAPER): every
-// process the document starts descends from it whatever it does (setsid,
-// a double fork, nohup, disown, env -i, closed terminals), since an
-// orphan goes to the nearest subreaper, not to init. Close, or wordish's
-// death in any way (kill -9 included: the reaper's control pipe closes),
-// makes the reaper SIGKILL its descendants until none is left (at most
-// 3 s), reap them and exit. It works as root and as any other user. A
-// session's cleanup reaches its own processes only: another session's,
-// and wordish's own children being started, are not its descendants.
+// binary run again (/proc/self/exe), entered from the init of
+// internal/reaper (standard library only) before the heavy packages
+// initialise, with one processor (GOMAXPROCS=1); in a process group of
+// its own (Ctrl-C and `timeout` signal wordish, not it), catching SIGINT,
+// SIGTERM, SIGHUP and SIGQUIT, and a child subreaper
+// (PR_SET_CHILD_SUBREAPER): every process the document starts descends
+// from it whatever it does (setsid, a double fork, nohup, disown, env -i,
+// closed terminals), since an orphan goes to the nearest subreaper, not
+// to init. Close, or wordish's death in any way (kill -9 included: the
+// reaper's control pipe closes), makes the reaper SIGKILL its descendants
+// (found through /proc/PID/task/TID/children from itself down) and reap
+// its children until it has none left (at most 3 s; having no child is
+// the proof that no descendant is left, orphans being its children), and
+// exit. It works as root and as any other user. A session's cleanup
+// reaches its own processes only: another session's, and wordish's own
+// children being started, are not its descendants. Close returns once
+// the reaper has reported, without waiting for its own exit.
+//
+// # Start-up
+//
+// Start starts the reaper first and makes the session's directories
+// while the reaper's runtime starts; the shell starts when the reaper is
+// sent its directory and environment. The private directory (setup and
+// batch files) is on /dev/shm when that is a memory file system: on the
+// development machine's ext4, creating and removing a file cost 0.3-1.2
+// ms each. A replay of several documents starts the next document's
+// session while the previous one runs (Prestart; Start takes it for an
+// equal Config, DropSpare closes it): BenchmarkStart measures a cold
+// start, BenchmarkStartWarm taking such a spare.
 //
 // # Memory
 //
