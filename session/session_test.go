@@ -670,3 +670,27 @@ func TestXtrace(t *testing.T) {
 		t.Errorf("%q %q", r.Stdout, r.Stderr)
 	}
 }
+
+// TestCloseReportsStatus: the shell's status reaches wordish whoever
+// reaps it in the reaper (its kill loop or its reaping goroutine), so a
+// batch running at Close returns, with the shell's death, every time.
+func TestCloseReportsStatus(t *testing.T) {
+	for i := range 10 {
+		s, err := Start(Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan Result, 1)
+		go s.RunBatch([]Command{cmd("sleep 30")}, func(_ int, r Result) { done <- r })
+		time.Sleep(100 * time.Millisecond)
+		s.Close()
+		select {
+		case r := <-done:
+			if !r.Exited || r.Status != 128+9 {
+				t.Errorf("run %d: %+v, want the shell killed (Exited, status 137)", i, r)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("run %d: RunBatch hangs after Close", i)
+		}
+	}
+}
