@@ -108,14 +108,20 @@
 // bash, checked with mvdan.cc/sh; otherwise through eval of a quoted
 // string), at top level, so declare, local, aliases, traps and set
 // options persist exactly as typed at a prompt. After each command the
-// shell calls the session's function __w with the command's status ("$?"),
-// its sequence number and expectation, and a fresh random token
-// ($SRANDOM, drawn after the command ended); __w writes an end marker
-// (\036W SEQ:TOKEN \036) on both terminals and SEQ:STATUS:TOKEN:TIME on
-// the channel, and the batch returns from the sourced file when the status
-// does not fit the expectation: the Go side never waits for the shell
-// between commands, it only reads the terminals and the channel and
-// watches the clock. $? is restored before each command, so "false" then
+// shell calls one of the session's functions (__wz for a command expected
+// to succeed, __w otherwise) with the command's status ("$?"), its
+// sequence number and a fresh random token as one word, SEQ:TOKEN (the
+// token is $SRANDOM, drawn after the command ended), and its expectation;
+// the function writes an end marker (\036W SEQ:TOKEN \036) on both
+// terminals and SEQ:TOKEN:STATUS:TIME on the channel, and the batch
+// returns from the sourced file when the status does not fit the
+// expectation: the Go side never waits for the shell between commands, it
+// only reads the terminals and the channel and watches the clock. It
+// reads them when woken by their data; after a wake-up that read little
+// it waits up to 1 ms (an eighth of the batch's time so far, not while
+// the batch's last command runs) before it looks again, so that one
+// wake-up takes several of the shell's writes: a wake-up costs more than
+// bash's whole step. $? is restored before each command, so "false" then
 // "echo $?" prints 1. With bash, one printf writes both markers: the one
 // on standard error is its error message about an invalid number, a line
 // removed whole. Other bash error messages about commands of a batch
@@ -155,8 +161,17 @@
 // enable -n return), an expansion error (${NULL:?} of a read-only empty
 // variable) ends the shell rather than run the next command. The
 // session's variables (the previous status, the stop flag) have random
-// names per session. set -e, set -u, IFS, noclobber, pipefail, nullglob
-// change nothing.
+// names per session. SRANDOM is read-only: unset, it would become a plain
+// variable, and a document choosing the tokens could write the end of the
+// next command, with the output it wants, ahead of time. set -e, set -u,
+// IFS, noclobber, pipefail, nullglob change nothing.
+//
+// The per-command call keeps its guard, "|| { \return 0; ${NULL:?}; }",
+// though it costs bash about 12 K instructions per command (of 140 K):
+// with the shorter "|| \return 0" a DEBUG trap, a RETURN trap under
+// set -T or a signal's trap could define a function named return between
+// the check and the return, and the commands after a failing one would run
+// while reported not run.
 //
 // What a document can still do, all of which ends in an error, never a
 // pass: override builtin or command themselves (the markers then fail to
@@ -242,21 +257,26 @@
 //	BenchmarkStart      Start                   3-7 ms
 //	BenchmarkNormalize  8 MiB of coloured text  55-65 MB/s
 //
-// Those figures predate the reaper and the channel. Measured again, old
-// and new alternated on the same machine at load average 12 to 20
-// (go test ./runner -bench Replay1000 -benchtime 10x; BenchmarkTrue
-// -benchtime 20x): the replay of 1000 steps costs 0.36-0.43 wordish-ms per
-// step against 0.25 before, BenchmarkTrue 0.10-0.14 CPU-ms per command
-// against 0.058, Start 7.7 ms against 5.6. Per step the shell now calls a
-// function, draws $SRANDOM and writes the channel through a redirection
-// (bash saves and restores a descriptor: four more system calls), and
-// wordish reads the channel (recvmsg). That is far over the 5 % issue 10
-// allows; bench/NOTES.md lists the ways to win it back.
+// Those figures predate the reaper and the channel, which first made
+// the replay about twice as slow. Then, per command, bash spent 184 K
+// instructions on the session's functions (valgrind --tool=callgrind of
+// 1000 "echo N" sourced as a batch, output to /dev/null: 200 M against
+// 16 M for the plain script), now 141 K; the whole process (wordish run
+// of 1000 such steps, perf stat, tracepoints) made 24.1 system calls and
+// 10.1 context switches per step, now 14.9 and 0.67 (before the channel:
+// 4.9 and 2.6). Of the 14.9, bash makes 14: four writes (the output,
+// two markers, the channel), one getrandom ($SRANDOM) and nine to save,
+// redirect and restore standard output around the channel write;
+// wordish about one. go test ./runner -bench Replay1000 -benchtime 10x,
+// the three alternated, 8 rounds at load average 12 to 30: median 0.167
+// wordish-ms per step, against 0.130 before the channel and 0.233 with it
+// as it first landed (per round, 1.06 times the cost before the channel,
+// in the median; the load hides 5 %). See bench/NOTES.md.
 //
 // A lone Run is dominated by latencies (the shell reads its script pipe
 // byte by byte, the terminal hands data over through a kernel worker);
 // in a batch they overlap and the shell's own work dominates: the command,
-// one printf writing both markers, one test.
+// one printf writing both markers, one writing the channel, one test.
 //
 // # Limits
 //
