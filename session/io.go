@@ -162,10 +162,14 @@ func (s *Session) poll(d time.Duration, wake, ch bool) int {
 	return ready
 }
 
-// poke wakes a poll with wake.
+// poke wakes a poll with wake; it does nothing once Close closed wake.
 func (s *Session) poke() {
 	var one = [8]byte{1}
-	unix.Write(s.wake, one[:])
+	s.wakeMu.Lock()
+	if s.wake >= 0 {
+		unix.Write(s.wake, one[:])
+	}
+	s.wakeMu.Unlock()
 }
 
 func (s *Session) unpoke() {

@@ -45,11 +45,16 @@ type Session struct {
 	dir                   string
 	ownDir                bool
 	wake                  int // eventfd: the shell died, or Interrupt was called
-	dead                  chan struct{}
-	status                int // the shell's exit status, once dead is closed
-	intr                  atomic.Bool
-	running               atomic.Bool
-	closed                atomic.Bool
+	// wakeMu orders poke, called from any goroutine (waitShell, Interrupt),
+	// against Close's closing of wake: once closed, its number is soon
+	// another session's descriptor (a reaper's control pipe, a script),
+	// and a late poke would write into it.
+	wakeMu  sync.Mutex
+	dead    chan struct{}
+	status  int // the shell's exit status, once dead is closed
+	intr    atomic.Bool
+	running atomic.Bool
+	closed  atomic.Bool
 	// intrMu makes Interrupt's check of running and its setting of intr
 	// one step against a batch's start and end, so a late Interrupt
 	// cannot hit the next batch (the cleanup after a SIGINT).
@@ -168,7 +173,10 @@ func (s *Session) Close() error {
 		}
 		unix.Close(s.masters[0])
 		unix.Close(s.masters[1])
+		s.wakeMu.Lock()
 		unix.Close(s.wake)
+		s.wake = -1
+		s.wakeMu.Unlock()
 		s.slaves[0].Close()
 		s.slaves[1].Close()
 		unix.Close(s.chanFd)
