@@ -37,6 +37,9 @@ type stopper struct {
 	// (the sandbox: its guest is stopping, and its backend bounds the
 	// wait).
 	patient string
+	// outputs are standard output and error when they are files: a
+	// SIGPIPE stops the replay only if one of them lost its reader.
+	outputs []*os.File
 }
 
 // watchStop starts watching; cancel is called on the first signal. A
@@ -45,6 +48,11 @@ type stopper struct {
 // patient is set: then it is said, and the wait goes on.
 func watchStop(cancel context.CancelFunc, stdout, stderr io.Writer, patient string) *stopper {
 	st := &stopper{cancel: cancel, sigs: make(chan os.Signal, 8), done: make(chan struct{}), patient: patient}
+	for _, w := range []io.Writer{stdout, stderr} {
+		if f, ok := w.(*os.File); ok {
+			st.outputs = append(st.outputs, f)
+		}
+	}
 	signal.Notify(st.sigs, stopSignals...)
 	go func() {
 		for {
@@ -63,6 +71,12 @@ func watchStop(cancel context.CancelFunc, stdout, stderr io.Writer, patient stri
 }
 
 func (st *stopper) signal(s syscall.Signal, stderr io.Writer) {
+	if s == syscall.SIGPIPE && !st.outputGone() {
+		// Notified, SIGPIPE comes with every write to a broken pipe, on
+		// any descriptor: a session whose shell or reaper just died is
+		// not the reader of wordish's output going away.
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
@@ -77,6 +91,32 @@ func (st *stopper) signal(s syscall.Signal, stderr io.Writer) {
 		fmt.Fprintf(stderr, "\nwordish: %v again, exiting without cleanup\n", s)
 		os.Exit(exitInterrupted + int(s))
 	}
+}
+
+// outputGone reports whether standard output or error is a pipe or
+// socket without a reader.
+func (st *stopper) outputGone() bool {
+	for _, f := range st.outputs {
+		if readerGone(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// readerGone reports whether f is a pipe or socket whose reader is gone:
+// poll says so with POLLERR or POLLHUP, at once.
+func readerGone(f *os.File) bool {
+	var fi unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &fi) != nil {
+		return false
+	}
+	if m := fi.Mode & unix.S_IFMT; m != unix.S_IFIFO && m != unix.S_IFSOCK {
+		return false
+	}
+	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: 0}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0
 }
 
 // watchPipe notices when the reader of standard output goes away (say,
