@@ -49,45 +49,11 @@ func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 		return false, fmt.Errorf("session: handing the shell over needs bash, not %s", s.shellName)
 	}
 	ttyFd := int(tty.Fd())
-	old, err := unix.IoctlGetTermios(ttyFd, unix.TCGETS)
+	onResize, restore, err := s.takeTerminal(tty)
 	if err != nil {
-		return false, fmt.Errorf("session: %s is not a terminal: %w", tty.Name(), err)
+		return false, err
 	}
-	// The session's terminals take the user's size, and follow it when
-	// the window is resized (the kernel then tells their foreground job).
-	resize := func() {
-		if ws, err := pty.GetsizeFull(tty); err == nil {
-			for _, sl := range s.slaves {
-				pty.Setsize(sl, ws)
-			}
-		}
-	}
-	resize()
-	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, syscall.SIGWINCH)
-	defer func() {
-		signal.Stop(winch)
-		for _, sl := range s.slaves {
-			pty.Setsize(sl, &pty.Winsize{Rows: 24, Cols: 80})
-		}
-	}()
-	onResize := func() {
-		select {
-		case <-winch:
-			resize()
-		default:
-		}
-	}
-	// Keys as they are typed; output processing stays on, since the
-	// session's terminals do not turn "\n" into "\r\n".
-	raw := *old
-	raw.Lflag &^= unix.ICANON | unix.ECHO | unix.ISIG | unix.IEXTEN
-	raw.Iflag &^= unix.ICRNL | unix.IXON
-	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(ttyFd, unix.TCSETS, &raw); err != nil {
-		return false, fmt.Errorf("session: %w", err)
-	}
-	defer unix.IoctlSetTermios(ttyFd, unix.TCSETS, old)
+	defer restore()
 
 	term := os.Getenv("TERM")
 	if term == "" {
@@ -140,6 +106,56 @@ func (s *Session) Interact(tty *os.File, banner string) (stop bool, err error) {
 	}
 	_, err = run("ie", nil)
 	return stop, err
+}
+
+// takeTerminal gives the user's terminal tty to the session: its keys
+// raw, the session's terminals at its size and following it when the
+// window is resized (onResize, called between reads, looks). restore
+// undoes both.
+func (s *Session) takeTerminal(tty *os.File) (onResize, restore func(), err error) {
+	ttyFd := int(tty.Fd())
+	old, err := unix.IoctlGetTermios(ttyFd, unix.TCGETS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("session: %s is not a terminal: %w", tty.Name(), err)
+	}
+	// The kernel tells the terminals' foreground job of a new size.
+	resize := func() {
+		if ws, err := pty.GetsizeFull(tty); err == nil {
+			for _, sl := range s.slaves {
+				pty.Setsize(sl, ws)
+			}
+		}
+	}
+	resize()
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	unwatch := func() {
+		signal.Stop(winch)
+		for _, sl := range s.slaves {
+			pty.Setsize(sl, &pty.Winsize{Rows: 24, Cols: 80})
+		}
+	}
+	onResize = func() {
+		select {
+		case <-winch:
+			resize()
+		default:
+		}
+	}
+	// Keys as they are typed; output processing stays on, since the
+	// session's terminals do not turn "\n" into "\r\n".
+	raw := *old
+	raw.Lflag &^= unix.ICANON | unix.ECHO | unix.ISIG | unix.IEXTEN
+	raw.Iflag &^= unix.ICRNL | unix.IXON
+	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(ttyFd, unix.TCSETS, &raw); err != nil {
+		unwatch()
+		return nil, nil, fmt.Errorf("session: %w", err)
+	}
+	return onResize, func() {
+		unix.IoctlSetTermios(ttyFd, unix.TCSETS, old)
+		unwatch()
+	}, nil
 }
 
 // The shell text of Interact: exit and logout mean "leave" while the

@@ -75,13 +75,7 @@ func startCold(cfg Config) (*Session, error) {
 	if err == nil {
 		if err = s.makeDirs(); err != nil {
 			s.reaper.abort()
-			unix.Close(s.masters[0])
-			unix.Close(s.masters[1])
-			unix.Close(s.wake)
-			unix.Close(s.chanFd)
-			outS.Close()
-			errS.Close()
-			s.ctl.Close()
+			s.closeIO(outS, errS)
 			return nil, err
 		}
 	}
@@ -108,13 +102,7 @@ func startCold(cfg Config) (*Session, error) {
 		s.pid, err = s.reaper.startShell(s.dir, sessionEnv(cfg.Env, s.dir))
 	}
 	if err != nil {
-		unix.Close(s.masters[0])
-		unix.Close(s.masters[1])
-		unix.Close(s.wake)
-		unix.Close(s.chanFd)
-		outS.Close()
-		errS.Close()
-		s.ctl.Close()
+		s.closeIO(outS, errS)
 		return nil, fmt.Errorf("session: start %s: %w", shell, err)
 	}
 	// The slaves stay open here too: a terminal that no process holds
@@ -163,6 +151,18 @@ func privBase() string {
 		return "/dev/shm"
 	}
 	return os.TempDir()
+}
+
+// closeIO closes what openIO opened, wordish's ends and the terminals'
+// slaves, when Start fails after it.
+func (s *Session) closeIO(outS, errS *os.File) {
+	unix.Close(s.masters[0])
+	unix.Close(s.masters[1])
+	unix.Close(s.wake)
+	unix.Close(s.chanFd)
+	outS.Close()
+	errS.Close()
+	s.ctl.Close()
 }
 
 // shellEnds are the shell's ends of the session's descriptors.
