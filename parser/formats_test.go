@@ -151,6 +151,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown option rst", "a.rst", "text\n\n.. wordish: bogus\n", Config{}, `a.rst:3: unknown option "bogus"`},
 		{"unknown command option", "a.md", "```console\n$ ls\n$ for i in 1; do\n>   echo $i # wordish: status=x\n> done\n```\n", Config{}, `a.md:4: bad status "x": want 0-255, nonzero or any`},
 		{"unknown block option html", "a.html", "<p>x</p>\n<!-- wordish: sikp -->\n<pre>$ ls</pre>", Config{}, `a.html:2: unknown option "sikp"`},
+		{"merged stderr md", "a.md", "x\n\n<!-- wordish: merged stderr -->\n```console\n$ ls\n```\n", Config{}, `a.md:3: ` + `options "merged" and "stderr" conflict: merged shows standard error in the output, stderr compares standard error alone`},
+		{"merged stderr rst", "a.rst", "x\n\n.. wordish: stderr merged\n", Config{}, `a.rst:3: ` + `options "merged" and "stderr" conflict: merged shows standard error in the output, stderr compares standard error alone`},
+		{"block stderr command merged", "a.md", "<!-- wordish: stderr -->\n```console\n$ ls\n$ ls # wordish: merged\n```\n", Config{}, `a.md:4: ` + `options "merged" and "stderr" conflict: merged shows standard error in the output, stderr compares standard error alone`},
+		{"block merged command stderr html", "a.html", "<!-- wordish: merged -->\n<pre>$ ls\n$ ls # wordish: stderr</pre>", Config{}, `a.html:3: ` + `options "merged" and "stderr" conflict: merged shows standard error in the output, stderr compares standard error alone`},
 		{"unknown command option html", "a.html", "<p>\n</p><pre>$ ls # wordish: timeout=soon</pre>", Config{}, `a.html:2: bad timeout "soon": want a positive duration like 30s or 2m`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -77,7 +77,8 @@ type Options struct {
 	Stderr       bool          `json:"stderr,omitempty"`
 	NormWS       bool          `json:"norm-ws,omitempty"`
 	Regex        bool          `json:"regex,omitempty"`
-	Input        string        `json:"input,omitempty"` // typed to the command (input="TEXT")
+	Merged       bool          `json:"merged,omitempty"` // stdout and stderr on one terminal
+	Input        string        `json:"input,omitempty"`  // typed to the command (input="TEXT")
 }
 
 // Error is a parse error that names where it happened; it prints as

@@ -18,8 +18,8 @@ type optSet struct {
 
 // ParseOptions reads an OPTIONS list: space-separated words from skip,
 // cleanup, status=N|nonzero|any, timeout=DURATION, ignore-output, stderr,
-// norm-ws, regex and input="TEXT" (a Go-quoted string, \n for Enter; it
-// may hold spaces).
+// norm-ws, regex, merged and input="TEXT" (a Go-quoted string, \n for
+// Enter; it may hold spaces). merged and stderr conflict.
 func ParseOptions(s string) (Options, error) {
 	o, _, err := parseOptions(s)
 	return o, err
@@ -70,15 +70,28 @@ func parseOptions(s string) (Options, optSet, error) {
 			return Options{}, set, fmt.Errorf("unknown option %q", w)
 		}
 	}
+	if err := o.check(); err != nil {
+		return Options{}, set, err
+	}
 	return o, set, nil
 }
 
+// check rejects options that cannot hold together: merged puts standard
+// error in the output, on the terminal of standard output, so there is
+// no standard error alone left to compare (stderr).
+func (o Options) check() error {
+	if o.Merged && o.Stderr {
+		return fmt.Errorf(`options "merged" and "stderr" conflict: merged shows standard error in the output, stderr compares standard error alone`)
+	}
+	return nil
+}
+
 // flagNames are the options that are one word, in the order of flags.
-var flagNames = [...]string{"skip", "cleanup", "ignore-output", "stderr", "norm-ws", "regex"}
+var flagNames = [...]string{"skip", "cleanup", "ignore-output", "stderr", "norm-ws", "regex", "merged"}
 
 // flags are the fields that the words of flagNames set.
 func (o *Options) flags() [len(flagNames)]*bool {
-	return [...]*bool{&o.Skip, &o.Cleanup, &o.IgnoreOutput, &o.Stderr, &o.NormWS, &o.Regex}
+	return [...]*bool{&o.Skip, &o.Cleanup, &o.IgnoreOutput, &o.Stderr, &o.NormWS, &o.Regex, &o.Merged}
 }
 
 // flag returns the field that the word name sets, nil if it is none.
@@ -130,6 +143,7 @@ func (o Options) String() string {
 	add(o.Stderr, "stderr")
 	add(o.NormWS, "norm-ws")
 	add(o.Regex, "regex")
+	add(o.Merged, "merged")
 	add(o.Input != "", "input="+strconv.Quote(o.Input))
 	return strings.Join(w, " ")
 }
@@ -143,6 +157,7 @@ type jsonOptions struct {
 	Stderr       bool   `json:"stderr"`
 	NormWS       bool   `json:"norm-ws"`
 	Regex        bool   `json:"regex"`
+	Merged       bool   `json:"merged"`
 	Input        string `json:"input,omitempty"`
 }
 
@@ -153,7 +168,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 	j := jsonOptions{
 		Skip: o.Skip, Cleanup: o.Cleanup, Status: o.StatusString(),
 		IgnoreOutput: o.IgnoreOutput, Stderr: o.Stderr, NormWS: o.NormWS, Regex: o.Regex,
-		Input: o.Input,
+		Merged: o.Merged, Input: o.Input,
 	}
 	if o.Timeout > 0 {
 		j.Timeout = o.Timeout.String()
@@ -168,7 +183,7 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	n := Options{Skip: j.Skip, Cleanup: j.Cleanup, IgnoreOutput: j.IgnoreOutput,
-		Stderr: j.Stderr, NormWS: j.NormWS, Regex: j.Regex, Input: j.Input}
+		Stderr: j.Stderr, NormWS: j.NormWS, Regex: j.Regex, Merged: j.Merged, Input: j.Input}
 	if j.Status != "" {
 		k, code, err := expect.Parse(j.Status)
 		if err != nil {
@@ -182,6 +197,9 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		n.Timeout = d
+	}
+	if err := n.check(); err != nil {
+		return err
 	}
 	*o = n
 	return nil

@@ -18,6 +18,9 @@ func TestParseOptions(t *testing.T) {
 		{"skip", Options{Skip: true}, "skip"},
 		{"  regex   norm-ws stderr ignore-output cleanup skip ", Options{Skip: true, Cleanup: true, IgnoreOutput: true, Stderr: true, NormWS: true, Regex: true},
 			"skip cleanup ignore-output stderr norm-ws regex"},
+		{"merged", Options{Merged: true}, "merged"},
+		{"stderr status=1", Options{Stderr: true, Status: expect.Code, StatusCode: 1}, "status=1 stderr"},
+		{"merged regex ignore-output", Options{Merged: true, Regex: true, IgnoreOutput: true}, "ignore-output regex merged"},
 		{"status=0", Options{}, ""},
 		{"status=3", Options{Status: expect.Code, StatusCode: 3}, "status=3"},
 		{"status=nonzero", Options{Status: expect.Nonzero}, "status=nonzero"},
@@ -44,7 +47,7 @@ func TestParseOptions(t *testing.T) {
 			t.Errorf("JSON %s reads back as %+v, %v", b, un, err)
 		}
 	}
-	for _, bad := range []string{"skipp", "status", "status=256", "status=-1", "status=x", "timeout=0s", "timeout=5", "Skip", "skip=1", "input=yes", `input="open`, "input="} {
+	for _, bad := range []string{"skipp", "status", "status=256", "status=-1", "status=x", "timeout=0s", "timeout=5", "Skip", "skip=1", "input=yes", `input="open`, "input=", "merged stderr", "stderr merged", "Merged", "merged=1"} {
 		if _, err := ParseOptions(bad); err == nil {
 			t.Errorf("ParseOptions(%q) gave no error", bad)
 		}
@@ -53,9 +56,18 @@ func TestParseOptions(t *testing.T) {
 
 func TestOptionsJSON(t *testing.T) {
 	b, _ := json.Marshal(Options{Skip: true, Status: expect.Code, StatusCode: 3, Timeout: 2 * time.Minute})
-	want := `{"skip":true,"cleanup":false,"status":"3","timeout":"2m0s","ignore-output":false,"stderr":false,"norm-ws":false,"regex":false}`
+	want := `{"skip":true,"cleanup":false,"status":"3","timeout":"2m0s","ignore-output":false,"stderr":false,"norm-ws":false,"regex":false,"merged":false}`
 	if string(b) != want {
 		t.Errorf("got %s\nwant %s", b, want)
+	}
+}
+
+// TestOptionsJSONConflict: JSON options that no directive can give are
+// refused too.
+func TestOptionsJSONConflict(t *testing.T) {
+	var o Options
+	if err := json.Unmarshal([]byte(`{"merged":true,"stderr":true}`), &o); err == nil {
+		t.Errorf("merged with stderr read as %+v", o)
 	}
 }
 

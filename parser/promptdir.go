@@ -109,7 +109,9 @@ func (p *parse) addPromptBlock(b *block, a promptArgs) error {
 				return p.errorf(lines[first+k].num, "%v", err)
 			}
 			if found {
-				opts = opts.merge(o, set)
+				if opts = opts.merge(o, set); opts.check() != nil {
+					return p.errorf(lines[first+k].num, "%v", opts.check())
+				}
 			}
 		}
 		steps = append(steps, &Step{

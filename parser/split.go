@@ -139,7 +139,10 @@ func (sp *splitter) step(first int, prompt string) (*Step, int, error) {
 			return nil, 0, sp.p.errorf(lines[first+k].num, "%v", err)
 		}
 		if found {
-			opts = opts.merge(o, set)
+			// A command's merged with its block's stderr conflicts too.
+			if opts = opts.merge(o, set); opts.check() != nil {
+				return nil, 0, sp.p.errorf(lines[first+k].num, "%v", opts.check())
+			}
 		}
 	}
 	out := make([]string, 0, outEnd-outStart)

@@ -353,7 +353,7 @@ func (r *docRun) timeoutOf(s *parser.Step) time.Duration {
 // command maps a step to what the session runs.
 func command(s *parser.Step) session.Command {
 	return session.Command{Text: s.Command, Timeout: s.Options.Timeout, Input: s.Options.Input,
-		Expect: s.Options.Status, Code: s.Options.StatusCode}
+		Expect: s.Options.Status, Code: s.Options.StatusCode, Merged: s.Options.Merged}
 }
 
 // judge turns what one command did into a verdict on its step.
@@ -383,7 +383,7 @@ func judge(s *parser.Step, c session.Command, res session.Result, timeout time.D
 	if sr.Outcome == Errored {
 		return sr
 	}
-	judgeOutput(sr, Compile(s.Expected, s.Options))
+	judgeOutput(sr, Compile(s.Expected, s.Options), res.Merged)
 	if sr.Outcome == Failed && res.Dropped > 0 {
 		sr.Diff += fmt.Sprintf("(%d bytes of the output were dropped from its middle)\n", res.Dropped)
 	}
@@ -400,8 +400,10 @@ func expectation(c session.Command) string {
 // judgeOutput compares the expected output with standard error (stderr
 // option), or with standard output, then the merged transcript, then the
 // two streams in the order the expected text shows them (interleave),
-// and fills Outcome, Actual and Diff.
-func judgeOutput(sr *StepResult, m *Matcher) {
+// and fills Outcome, Actual and Diff. exact says both streams came on one
+// terminal (merged option): their order is the order written, so the
+// article's order is checked, never taken on its word by interleave.
+func judgeOutput(sr *StepResult, m *Matcher, exact bool) {
 	o := sr.Step.Options
 	candidates := []string{sr.Stdout, sr.Merged}
 	if o.Stderr {
@@ -415,7 +417,7 @@ func judgeOutput(sr *StepResult, m *Matcher) {
 			return
 		}
 	}
-	if len(candidates) == 2 {
+	if len(candidates) == 2 && !exact {
 		// The order between the two streams is not known (interleave).
 		if c := interleave(m, sr.Step.Expected, sr.Stdout, sr.Stderr); c != "" && m.Match(c) {
 			sr.Outcome, sr.Actual, sr.Merged = Passed, c, c

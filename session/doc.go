@@ -87,10 +87,12 @@
 //     command in a group, { TEXT\n} 2>&1 (several lines: eval of the text,
 //     2>&1), in the shell itself, so its state persists; a command whose
 //     text contains exec, and every command once set -x may be on, runs
-//     apart instead (Result.Merged says which). wordish run does not use
-//     it: articles show standard output alone where a terminal showed
-//     standard error too (dd's counts, mke2fs's banner in the LVM
-//     article of 2010), which only the streams apart can match.
+//     apart instead (Result.Merged says which). wordish run uses it only
+//     for a step with the merged option: by default articles show
+//     standard output alone where a terminal showed standard error too
+//     (dd's counts, mke2fs's banner in the LVM article of 2010), which
+//     only the streams apart can match; with merged the article's order
+//     between the streams is checked, not taken (no interleave).
 //
 // No wiring gives both exactly with a terminal on both descriptors: a
 // write reaches one file only, and no two terminals share an order.

@@ -27,7 +27,7 @@ type goldenStep struct {
 }
 
 var defaultOptions = map[string]any{"skip": false, "cleanup": false, "status": "0", "ignore-output": false,
-	"stderr": false, "norm-ws": false, "regex": false}
+	"stderr": false, "norm-ws": false, "regex": false, "merged": false}
 
 // TestArticles lists every article of fixtures/articles, written in the
 // styles of real projects' documentation, and compares the steps with
