@@ -19,12 +19,13 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	subreaper "github.com/wordish-go/wordish/internal/reaper"
 )
 
 // guardian is the guardian shell's script: $1 is the run directory, $2 the
@@ -256,24 +257,11 @@ func groupAlive(pgid int) bool {
 		return true
 	}
 	for _, e := range ents {
-		name := e.Name()
-		if name[0] < '0' || name[0] > '9' {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + name + "/stat")
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
-		i := bytes.LastIndexByte(data, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(data[i+1:]))
-		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
-			continue
-		}
-		if f[0] != "Z" && f[0] != "X" {
+		if p, ok := subreaper.ReadStat(pid); ok && p.PGID == pgid && !p.Zombie() {
 			return true
 		}
 	}

@@ -2,7 +2,6 @@ package session
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -39,30 +38,6 @@ import (
 
 // reaperKillLimit bounds the reaper's killing at Close.
 const reaperKillLimit = subreaper.KillLimit
-
-// procInfo is what the tests need of a process.
-type procInfo struct {
-	pid, ppid int
-	zombie    bool
-}
-
-func readProc(pid int) (procInfo, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return procInfo{}, false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return procInfo{}, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return procInfo{}, false
-	}
-	p := procInfo{pid: pid, zombie: f[0] == "Z" || f[0] == "X"}
-	p.ppid, _ = strconv.Atoi(f[1])
-	return p, true
-}
 
 // reaper is wordish's side of a session's reaper process.
 type reaper struct {

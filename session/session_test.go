@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wordish-go/wordish/expect"
+	subreaper "github.com/wordish-go/wordish/internal/reaper"
 )
 
 // runAll runs cmds as one batch and returns the results.
@@ -36,8 +37,8 @@ func cmd(text string) Command { return Command{Text: text} }
 // procGone reports whether pid no longer runs (absent, or a zombie nobody
 // reaps: the container's init may not).
 func procGone(pid int) bool {
-	p, ok := readProc(pid)
-	return !ok || p.zombie
+	p, ok := subreaper.ReadStat(pid)
+	return !ok || p.Zombie()
 }
 
 func TestStateAcrossCommands(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wordish-go/wordish/parser"
 )
 
 // buildWordish builds the command once per test into a temporary directory.
@@ -103,8 +105,8 @@ func TestListEndToEnd(t *testing.T) {
 		want := []string{
 			"wordish: " + bad + `:2: unknown option "sikp"`,
 			"wordish: " + filepath.Join(dir, "missing.md") + ": no such file or directory",
-			"wordish: " + odd + `: unknown file type ".doc"; use --format markdown, rst or html`,
-			"wordish: " + filepath.Join("..", "..", "go.mod") + `: unknown file type ".mod"; use --format markdown, rst or html`,
+			"wordish: " + odd + `: unknown file type ".doc"; use --format ` + parser.FormatNames(),
+			"wordish: " + filepath.Join("..", "..", "go.mod") + `: unknown file type ".mod"; use --format ` + parser.FormatNames(),
 		}
 		if got := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("stderr:\n%s\nwant:\n%s", errOut, strings.Join(want, "\n"))

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	lib "github.com/wordish-go/wordish"
+	"github.com/wordish-go/wordish/parser"
 	"github.com/wordish-go/wordish/report"
 	"github.com/wordish-go/wordish/runner"
 )
@@ -83,7 +84,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 // registerParse registers --format and --prompt, the flags of every
 // command that reads articles.
 func registerParse(fs *flag.FlagSet, format *string, prompts *[]string) {
-	fs.StringVar(format, "format", "", "article format: markdown, rst or html (default: from each file's extension)")
+	fs.StringVar(format, "format", "", "article format: "+parser.FormatNames()+" (default: from each file's extension)")
 	fs.Var((*stringList)(prompts), "prompt", "also recognise this prompt, e.g. 'mysql> ' (repeatable; a trailing # marks root)")
 }
 

@@ -294,33 +294,58 @@ func Descendants(root int) []int {
 	return out
 }
 
-// procState is the state letter of /proc/PID/stat, and its parent.
+// procState is the state letter of /proc/PID/stat.
 func procState(pid int) (byte, bool) {
-	st, _, ok := readStat(pid)
-	return st, ok
+	p, ok := ReadStat(pid)
+	return p.State, ok
 }
 
-func readStat(pid int) (state byte, ppid int, ok bool) {
+// Proc is what /proc/PID/stat says of a process that wordish needs.
+type Proc struct {
+	State      byte // R, S, D, Z (zombie), X (dead)...
+	PPID, PGID int
+}
+
+// Zombie reports whether the process has ended (not yet reaped).
+func (p Proc) Zombie() bool { return p.State == 'Z' || p.State == 'X' }
+
+// ReadStat reads /proc/PID/stat; false if the process is gone.
+func ReadStat(pid int) (Proc, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, false
+		return Proc{}, false
 	}
+	return parseStat(b)
+}
+
+// parseStat reads "PID (COMM) S PPID PGRP ...": COMM may hold spaces and
+// parentheses, so the last ')' ends it.
+func parseStat(b []byte) (Proc, bool) {
 	i := len(b) - 1
 	for i >= 0 && b[i] != ')' {
 		i--
 	}
-	// ") S PPID ..."
-	if i < 0 || i+4 > len(b) {
-		return 0, 0, false
+	if i < 0 || i+2 >= len(b) {
+		return Proc{}, false
 	}
-	state = b[i+2]
-	j := i + 4
-	k := j
-	for k < len(b) && b[k] != ' ' {
-		k++
+	p := Proc{State: b[i+2]}
+	var nums [2]int
+	j := i + 3
+	for k := range nums {
+		for j < len(b) && b[j] == ' ' {
+			j++
+		}
+		n, digits := 0, 0
+		for ; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
+			n, digits = n*10+int(b[j]-'0'), digits+1
+		}
+		if digits == 0 {
+			return Proc{}, false
+		}
+		nums[k] = n
 	}
-	ppid, err = strconv.Atoi(string(b[j:k]))
-	return state, ppid, err == nil
+	p.PPID, p.PGID = nums[0], nums[1]
+	return p, true
 }
 
 // descendantsScan is Descendants by reading every process's stat.
@@ -339,8 +364,8 @@ func descendantsScan(root int) []int {
 		if err != nil {
 			continue
 		}
-		if st, ppid, ok := readStat(pid); ok {
-			children[ppid] = append(children[ppid], proc{pid, st == 'Z' || st == 'X'})
+		if p, ok := ReadStat(pid); ok {
+			children[p.PPID] = append(children[p.PPID], proc{pid, p.Zombie()})
 		}
 	}
 	var out []int
