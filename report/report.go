@@ -229,8 +229,12 @@ func (t *TextReporter) EndDoc(r *runner.DocResult) {
 		// nothing to say
 	default:
 		label := t.paint(green, "ok  ")
-		if !c.OK() {
+		switch {
+		case !c.OK():
 			label = t.paint(red, "FAIL")
+		case c.NotRun > 0:
+			// Interrupted: nothing failed, but not all was checked.
+			label = t.paint(yellow, "stop")
 		}
 		fmt.Fprintf(&d.buf, "%s %s: %s", label, r.Path, c)
 		if t.opt.Verbose {

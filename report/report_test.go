@@ -169,6 +169,11 @@ func TestTextReporterQuietRecapSummary(t *testing.T) {
 				r := step(d, 4, runner.Failed, diff)
 				rep.Step(d, r)
 				rep.EndDoc(&runner.DocResult{Path: d, Steps: []*runner.StepResult{r}})
+			case "cut.md":
+				r := step(d, 2, runner.NotRun, "")
+				r.Reason = "interrupted before it started"
+				rep.Step(d, r)
+				rep.EndDoc(&runner.DocResult{Path: d, Steps: []*runner.StepResult{r}})
 			default:
 				rep.EndDoc(&runner.DocResult{Path: d, Err: &parser.Error{File: d, Msg: "no such file or directory"}})
 			}
@@ -195,6 +200,12 @@ func TestTextReporterQuietRecapSummary(t *testing.T) {
 				"FAIL bad.md:4: $ cmd\n    @@ -1,7 +1,7 @@\n    -1\n    +2\n     3\n     4\n    … 3 more lines\n" +
 				"FAIL gone.md: no such file or directory\n" +
 				"1 passed, 1 failed, 0 errored, 0 skipped, 0 not run; 1 document unreadable\n"},
+		// Nothing failed, but nothing was checked either: not "ok".
+		{"interrupted", TextOptions{}, []string{"ok.md", "cut.md"},
+			"ok   ok.md: 1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" +
+				"NOT RUN (interrupted before it started):\n    cut.md:2: $ cmd\n" +
+				"stop cut.md: 0 passed, 0 failed, 0 errored, 0 skipped, 1 not run\n" +
+				"1 passed, 0 failed, 0 errored, 0 skipped, 1 not run\n"},
 		{"all well: no recap", TextOptions{}, []string{"ok.md", "ok.md"},
 			"ok   ok.md: 1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" +
 				"ok   ok.md: 1 passed, 0 failed, 0 errored, 0 skipped, 0 not run\n" +
