@@ -154,7 +154,8 @@ func privBase() string {
 }
 
 // closeIO closes what openIO opened, wordish's ends and the terminals'
-// slaves, when Start fails after it.
+// slaves, when Start fails after it (or openIO itself: what is not open
+// yet is -1 or nil, and closing it does nothing).
 func (s *Session) closeIO(outS, errS *os.File) {
 	unix.Close(s.masters[0])
 	unix.Close(s.masters[1])
@@ -174,49 +175,31 @@ type shellEnds struct {
 // openIO opens the terminals, the wake-up eventfd, the script pipe and
 // the marker channel: wordish's ends go in s, the shell's are returned.
 // On error nothing stays open.
-func (s *Session) openIO() (shellEnds, error) {
-	var e shellEnds
-	outM, outS, err := openTerm()
-	if err != nil {
+func (s *Session) openIO() (e shellEnds, err error) {
+	s.masters, s.wake, s.chanFd = [2]int{-1, -1}, -1, -1
+	defer func() {
+		if err != nil {
+			s.closeIO(e.outS, e.errS)
+			e.script.Close()
+		}
+	}()
+	if s.masters[0], e.outS, err = openTerm(); err != nil {
 		return e, err
 	}
-	errM, errS, err := openTerm()
-	if err != nil {
-		unix.Close(outM)
-		outS.Close()
+	if s.masters[1], e.errS, err = openTerm(); err != nil {
 		return e, err
 	}
-	s.masters = [2]int{outM, errM}
 	if s.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
-		unix.Close(outM)
-		unix.Close(errM)
-		outS.Close()
-		errS.Close()
 		return e, fmt.Errorf("session: %w", err)
 	}
-	s.outTTY, s.errTTY = outS.Name(), errS.Name()
-	r, w, err := os.Pipe()
-	if err != nil {
-		unix.Close(outM)
-		outS.Close()
-		unix.Close(errM)
-		errS.Close()
-		unix.Close(s.wake)
+	s.outTTY, s.errTTY = e.outS.Name(), e.errS.Name()
+	if e.script, s.ctl, err = os.Pipe(); err != nil {
 		return e, fmt.Errorf("session: %w", err)
 	}
-	s.ctl = w
-	peer, err := s.openChannel()
-	if err != nil {
-		unix.Close(outM)
-		outS.Close()
-		unix.Close(errM)
-		errS.Close()
-		unix.Close(s.wake)
-		r.Close()
-		w.Close()
+	if e.peer, err = s.openChannel(); err != nil {
 		return e, fmt.Errorf("session: %w", err)
 	}
-	return shellEnds{outS: outS, errS: errS, script: r, peer: peer}, nil
+	return e, nil
 }
 
 // openChannel opens the marker channel: a socket whose reader learns, from
